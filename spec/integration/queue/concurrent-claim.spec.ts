@@ -1,0 +1,91 @@
+import assert from "node:assert/strict";
+import { claimJobs } from "../../../src/queue/claim.js";
+import { enqueueJob } from "../../../src/queue/enqueue.js";
+import type { JobRow } from "../../../src/store/entities/work.js";
+import { Store } from "../../../src/store/store.js";
+import { dialects, useStore } from "../../support/db.js";
+import { allJobs, clearJobs } from "./helpers.js";
+
+// SQLite has one writer (Store.tx serializes claims); concurrent claimers only exist on MySQL.
+for (const d of dialects.filter((x) => x.name === "mysql")) {
+  describe(`job queue: concurrent claimers (${d.name})`, () => {
+    const db = useStore(d.fresh, "all");
+    let other: Store;
+    before(async () => {
+      other = await Store.open(db.db.url);
+    });
+    after(async () => {
+      await other?.close();
+    });
+    beforeEach(() => clearJobs(db.store));
+
+    async function enqueueMany(n: number): Promise<number[]> {
+      return db.store.tx(async (em) => {
+        const ids: number[] = [];
+        for (let i = 0; i < n; i++) {
+          ids.push((await enqueueJob(em, { type: "test", payload: { i }, priority: i % 5, maxAttempts: 3 }))!);
+        }
+        return ids;
+      });
+    }
+
+    it("two stores claiming at the same time never get the same job and together claim every job exactly once", async () => {
+      const ids = await enqueueMany(200);
+      const claimedBy = new Map<number, string[]>();
+      const record = (owner: string, jobs: JobRow[]) => {
+        for (const j of jobs) claimedBy.set(j.id, [...(claimedBy.get(j.id) ?? []), owner]);
+      };
+      let rounds = 0;
+      for (;;) {
+        rounds++;
+        assert.ok(rounds <= 200, "claiming did not finish");
+        const [a, b] = await Promise.all([
+          claimJobs(db.store, { types: ["test"], owner: "a", limit: 7, leaseMs: 60_000 }),
+          claimJobs(other, { types: ["test"], owner: "b", limit: 7, leaseMs: 60_000 }),
+        ]);
+        assert.ok(a.length <= 7 && b.length <= 7);
+        const inRound = new Set(a.map((j) => j.id));
+        for (const j of b) assert.ok(!inRound.has(j.id), `job ${j.id} was claimed by both stores in round ${rounds}`);
+        record("a", a);
+        record("b", b);
+        if (a.length === 0 && b.length === 0) break;
+      }
+      const duplicates = [...claimedBy].filter(([, owners]) => owners.length > 1);
+      assert.deepEqual(duplicates, [], "no job is claimed twice");
+      const missing = ids.filter((id) => !claimedBy.has(id));
+      assert.deepEqual(missing, [], "every job is claimed");
+      assert.equal(claimedBy.size, 200);
+
+      const rows = await allJobs(db.store);
+      for (const row of rows) {
+        assert.equal(row.state, "running");
+        assert.equal(row.attempts, 1, `job ${row.id} was claimed once`);
+        assert.equal(row.leaseOwner, claimedBy.get(row.id)![0], `job ${row.id} is leased to the store that claimed it`);
+      }
+      const byA = rows.filter((r) => r.leaseOwner === "a").length;
+      const byB = rows.filter((r) => r.leaseOwner === "b").length;
+      assert.equal(byA + byB, 200);
+    });
+
+    it("many overlapping claims from both stores still hand each job out once", async () => {
+      const ids = await enqueueMany(120);
+      const seen: number[] = [];
+      let rounds = 0;
+      for (;;) {
+        rounds++;
+        assert.ok(rounds <= 200, "claiming did not finish");
+        const batches = await Promise.all(
+          [db.store, other, db.store, other].map((s, i) => claimJobs(s, { types: ["test"], owner: `w${i}`, limit: 5, leaseMs: 60_000 })),
+        );
+        const got = batches.flat();
+        seen.push(...got.map((j) => j.id));
+        if (got.length === 0) break;
+      }
+      assert.equal(new Set(seen).size, seen.length, "no duplicates");
+      assert.deepEqual(
+        [...seen].sort((x, y) => x - y),
+        ids,
+      );
+    });
+  });
+}

@@ -1,0 +1,72 @@
+import type { Server } from "node:http";
+import { Metrics } from "../../obs/metrics.js";
+import { jobHandlers } from "../../queue/handlers.js";
+import { Worker } from "../../queue/worker.js";
+import { createApp, listen } from "../../review/server.js";
+import { ensureMailbox } from "../../store/mailboxes.js";
+import { loadContext, openStore } from "../context.js";
+
+export const ROLES = ["web", "ingest", "llm", "outbound"] as const;
+export type Role = (typeof ROLES)[number];
+
+export function parseRoles(value: string): Role[] {
+  const roles = value.split(",").map((r) => r.trim()).filter(Boolean);
+  const bad = roles.filter((r) => !(ROLES as readonly string[]).includes(r));
+  if (bad.length > 0 || roles.length === 0) throw new Error(`unknown role(s): ${bad.join(", ") || "(none)"}; roles are ${ROLES.join(", ")}`);
+  return roles as Role[];
+}
+
+/** draftgate start: migrate, then run the chosen roles in this process until SIGTERM/SIGINT. */
+export async function startCommand(opts: { roles: string }): Promise<void> {
+  const roles = parseRoles(opts.roles);
+  const ctx = loadContext();
+  const log = ctx.log.child({ component: "start" });
+  const store = await openStore(ctx, { migrate: true });
+  if (store.dialect === "sqlite" && roles.length < ROLES.length) {
+    log.warn("SQLite serves one process: run every role in it, or use MySQL (DATABASE_URL=mysql://…) to split roles");
+  }
+  for (const m of ctx.config.mailboxes) await ensureMailbox(store, m.name, m.address);
+  const metrics = new Metrics(store);
+
+  let server: Server | null = null;
+  if (roles.includes("web")) {
+    server = await listen(createApp({ store, metrics, log: ctx.log.child({ component: "web" }) }), ctx.config.http.host, ctx.config.http.port);
+    const addr = server.address();
+    log.info({ url: `http://${ctx.config.http.host === "0.0.0.0" ? "127.0.0.1" : ctx.config.http.host}:${typeof addr === "object" && addr ? addr.port : ctx.config.http.port}/` }, "web server listening");
+  }
+
+  const handlers = jobHandlers(roles, { store, log: ctx.log, config: ctx.config });
+  const j = ctx.config.jobs;
+  const worker = new Worker(
+    store,
+    handlers,
+    {
+      concurrency: j.concurrency,
+      leaseMs: j.leaseSeconds * 1000,
+      pollIntervalMs: j.pollIntervalMs,
+      backoffBaseMs: j.backoffBaseSeconds * 1000,
+      backoffMaxMs: j.backoffMaxSeconds * 1000,
+      graceMs: j.shutdownGraceSeconds * 1000,
+    },
+    ctx.log.child({ component: "worker" }),
+    metrics,
+  );
+  if (Object.keys(handlers).length > 0) worker.start();
+  log.info({ roles, jobTypes: Object.keys(handlers), mailboxes: ctx.config.mailboxes.map((m) => m.name) }, "draftgate started");
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "shutting down: no new work; finishing or releasing running jobs");
+    const closing = server ? new Promise<void>((r) => server!.close(() => r())) : Promise.resolve();
+    server?.closeIdleConnections();
+    await worker.stop();
+    await closing;
+    await store.close();
+    log.info("stopped");
+    process.exit(0);
+  };
+  process.once("SIGTERM", () => void shutdown("SIGTERM"));
+  process.once("SIGINT", () => void shutdown("SIGINT"));
+}

@@ -1,0 +1,90 @@
+import { In } from "typeorm";
+import type { ConversationRow, MailboxRow, MessageRow } from "../../store/entities/mail.js";
+import type { Store } from "../../store/store.js";
+import { loadContext, openStore } from "../context.js";
+
+export interface ThreadView {
+  id: number;
+  mailbox: string;
+  subject: string;
+  status: string;
+  priority: string | null;
+  automated: boolean;
+  messages: {
+    messageId: string | null;
+    inReplyTo: string | null;
+    from: string | null;
+    date: string | null;
+    direction: string;
+    automated: boolean;
+    automatedReason: string | null;
+    subject: string;
+  }[];
+}
+
+/** Conversations in the DESIGN.md `threads --json` shape, oldest conversation first, messages by date. */
+export async function listThreads(store: Store, mailboxName?: string): Promise<ThreadView[]> {
+  return store.read(async (em) => {
+    const mailboxes = await em.getRepository<MailboxRow>("Mailbox").find();
+    const names = new Map(mailboxes.map((m) => [m.id, m.name]));
+    const where = mailboxName ? { mailboxId: mailboxes.find((m) => m.name === mailboxName)?.id ?? -1 } : {};
+    const conversations = await em.getRepository<ConversationRow>("Conversation").find({ where, order: { id: "ASC" } });
+    const out: ThreadView[] = [];
+    const PAGE = 500;
+    for (let i = 0; i < conversations.length; i += PAGE) {
+      const page = conversations.slice(i, i + PAGE);
+      const rows = await em.getRepository<MessageRow>("Message").find({
+        where: { conversationId: In(page.map((c) => c.id)) },
+        select: { id: true, conversationId: true, messageId: true, inReplyTo: true, fromAddress: true, date: true, receivedAt: true, direction: true, automated: true, automatedReason: true, subject: true },
+      });
+      const byConv = new Map<number, MessageRow[]>();
+      for (const r of rows) (byConv.get(r.conversationId) ?? byConv.set(r.conversationId, []).get(r.conversationId)!).push(r);
+      for (const c of page) {
+        const msgs = (byConv.get(c.id) ?? []).sort(
+          (a, b) => (a.date ?? a.receivedAt).getTime() - (b.date ?? b.receivedAt).getTime() || a.id - b.id,
+        );
+        out.push({
+          id: c.id,
+          mailbox: names.get(c.mailboxId) ?? String(c.mailboxId),
+          subject: c.subject,
+          status: c.status,
+          priority: c.priority,
+          automated: c.automated,
+          messages: msgs.map((m) => ({
+            messageId: m.messageId,
+            inReplyTo: m.inReplyTo,
+            from: m.fromAddress,
+            date: m.date ? m.date.toISOString() : null,
+            direction: m.direction,
+            automated: m.automated,
+            automatedReason: m.automatedReason,
+            subject: m.subject,
+          })),
+        });
+      }
+    }
+    return out;
+  });
+}
+
+export async function threadsCommand(opts: { json?: boolean; mailbox?: string }): Promise<void> {
+  const ctx = loadContext();
+  const store = await openStore(ctx, { migrate: true });
+  try {
+    const threads = await listThreads(store, opts.mailbox);
+    if (opts.json) {
+      process.stdout.write(JSON.stringify(threads, null, 2) + "\n");
+      return;
+    }
+    for (const t of threads) {
+      const flags = [t.status, t.priority, t.automated ? "automated" : null].filter(Boolean).join(", ");
+      process.stdout.write(`#${t.id} [${t.mailbox}] ${t.subject || "(no subject)"} (${flags}; ${t.messages.length} messages)\n`);
+      for (const m of t.messages) {
+        process.stdout.write(`    ${m.date ?? "no date".padEnd(24)}  ${m.direction === "outbound" ? "→" : "←"} ${m.from ?? "(unknown sender)"}${m.automated ? `  [${m.automatedReason}]` : ""}\n`);
+      }
+    }
+    if (threads.length === 0) process.stdout.write("no conversations yet: import mail with `draftgate import --mailbox NAME PATH…`\n");
+  } finally {
+    await store.close();
+  }
+}

@@ -1,0 +1,62 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Command, Option } from "commander";
+import { packageRoot } from "../config/paths.js";
+import { doctorCommand } from "./commands/doctor.js";
+import { importCommand } from "./commands/import.js";
+import { migrateCommand } from "./commands/migrate.js";
+import { ROLES, startCommand } from "./commands/start.js";
+import { threadsCommand } from "./commands/threads.js";
+import { userAddCommand } from "./commands/user.js";
+
+const { version } = JSON.parse(readFileSync(join(packageRoot, "package.json"), "utf8")) as { version: string };
+
+const program = new Command()
+  .name("draftgate")
+  .description("Self-hosted gateway for shared support inboxes: ingest, thread, triage, draft, review, send.")
+  .version(version)
+  .showHelpAfterError();
+
+program
+  .command("start")
+  .description("run the gateway (migrates the database first); every role in one process by default")
+  .option("--roles <list>", `comma-separated roles: ${ROLES.join(", ")}`, ROLES.join(","))
+  .action(startCommand);
+
+program.command("migrate").description("bring the database schema up to date").action(migrateCommand);
+
+program
+  .command("import")
+  .description("import .eml files, mbox files and Maildir folders (or folders of them) into a mailbox")
+  .requiredOption("--mailbox <name>", "mailbox to import into (created if it is not configured)")
+  .option("--json", "end with one JSON line: { files, messages, stored, duplicate, quarantined, automated, errors }")
+  .argument("<paths...>", "files or folders")
+  .action((paths: string[], opts) => importCommand(paths, opts));
+
+program
+  .command("threads")
+  .description("list conversations with their messages")
+  .option("--json", "print a JSON array of conversations")
+  .option("--mailbox <name>", "only this mailbox")
+  .action(threadsCommand);
+
+const user = program.command("user").description("manage reviewer accounts");
+user
+  .command("add")
+  .description("add a user and print a one-time password")
+  .argument("<email>")
+  .addOption(new Option("--role <role>", "admin or reviewer").choices(["admin", "reviewer"]).default("reviewer"))
+  .action(userAddCommand);
+
+program
+  .command("doctor")
+  .description("check configuration and database; exits 1 if a check fails")
+  .option("--json", "print the checks as JSON")
+  .action(doctorCommand);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  process.stderr.write(`draftgate: ${(err as Error).message}\n`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,64 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
+import type { Store } from "../store/store.js";
+
+/** Prometheus metrics of one process. Gauges that need the database are read on scrape. */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly ingested: Counter<"outcome" | "source">;
+  readonly jobsFinished: Counter<"type" | "outcome">;
+
+  constructor(store: Store | null) {
+    collectDefaultMetrics({ register: this.registry, prefix: "draftgate_process_" });
+    this.ingested = new Counter({
+      name: "draftgate_messages_ingested_total",
+      help: "Messages through the intake pipeline, by outcome (stored, duplicate, quarantined, automated).",
+      labelNames: ["outcome", "source"],
+      registers: [this.registry],
+    });
+    this.jobsFinished = new Counter({
+      name: "draftgate_jobs_finished_total",
+      help: "Job runs by type and outcome (done, retry, dead, released).",
+      labelNames: ["type", "outcome"],
+      registers: [this.registry],
+    });
+    if (store) {
+      const jobs = new Gauge({
+        name: "draftgate_jobs",
+        help: "Jobs in the queue by type and state.",
+        labelNames: ["type", "state"],
+        registers: [this.registry],
+        async collect() {
+          const rows = await store.read((em) =>
+            em.query(`SELECT ${q(store, "type")} AS t, ${q(store, "state")} AS s, COUNT(*) AS n FROM ${q(store, "jobs")} GROUP BY ${q(store, "type")}, ${q(store, "state")}`),
+          );
+          this.reset();
+          for (const r of rows as { t: string; s: string; n: number }[]) this.set({ type: r.t, state: r.s }, Number(r.n));
+        },
+      });
+      void jobs;
+      new Gauge({
+        name: "draftgate_queue_depth",
+        help: "Jobs queued and due now (waiting for a worker).",
+        registers: [this.registry],
+        async collect() {
+          const rows = await store.read((em) =>
+            em.getRepository("Job").createQueryBuilder("j").where("j.state = 'queued' AND j.runAt <= :now", { now: new Date() }).getCount(),
+          );
+          this.set(rows);
+        },
+      });
+      new Gauge({
+        name: "draftgate_quarantine_open",
+        help: "Quarantined messages waiting for a person.",
+        registers: [this.registry],
+        async collect() {
+          this.set(await store.read((em) => em.getRepository("Quarantine").count({ where: { status: "open" } })));
+        },
+      });
+    }
+  }
+}
+
+function q(store: Store, ident: string): string {
+  return store.dialect === "mysql" ? `\`${ident}\`` : `"${ident}"`;
+}

@@ -1,0 +1,115 @@
+import type { EntityManager } from "typeorm";
+import type { JobRow } from "../store/entities/work.js";
+import type { Store } from "../store/store.js";
+
+export interface ClaimOptions {
+  types: string[];
+  owner: string;
+  limit: number;
+  leaseMs: number;
+  now?: Date;
+}
+
+/**
+ * Claims up to `limit` due jobs of the given types for `owner` with a lease. A running job whose lease
+ * ran out (its worker died) is due again. On MySQL concurrent workers skip each other's rows
+ * (FOR UPDATE SKIP LOCKED); SQLite has one writer, and Store.tx serializes claims.
+ */
+export async function claimJobs(store: Store, o: ClaimOptions): Promise<JobRow[]> {
+  if (o.types.length === 0 || o.limit <= 0) return [];
+  return store.tx(async (em) => {
+    const now = o.now ?? new Date();
+    const qb = em
+      .getRepository<JobRow>("Job")
+      .createQueryBuilder("j")
+      .where("j.type IN (:...types)", { types: o.types })
+      .andWhere("((j.state = 'queued' AND j.runAt <= :now) OR (j.state = 'running' AND j.leaseUntil < :now))", { now })
+      .orderBy("j.priority", "ASC")
+      .addOrderBy("j.runAt", "ASC")
+      .addOrderBy("j.id", "ASC")
+      .limit(o.limit);
+    if (store.dialect === "mysql") qb.setLock("pessimistic_write").setOnLocked("skip_locked");
+    const rows = await qb.getMany();
+    const claimed: JobRow[] = [];
+    for (const job of rows) {
+      if (job.state === "running" && job.attempts >= job.maxAttempts) {
+        // Its last allowed run died mid-way (crash, kill -9): dead-letter rather than loop forever.
+        await finish(em, job.id, { state: "dead", lastError: "lease expired on the last attempt (the worker died or hung)" });
+        continue;
+      }
+      const leaseUntil = new Date(now.getTime() + o.leaseMs);
+      await em.getRepository<JobRow>("Job").update(
+        { id: job.id },
+        { state: "running", leaseOwner: o.owner, leaseUntil, attempts: job.attempts + 1 },
+      );
+      claimed.push({ ...job, state: "running", leaseOwner: o.owner, leaseUntil, attempts: job.attempts + 1 });
+    }
+    return claimed;
+  });
+}
+
+async function finish(em: EntityManager, id: number, patch: { state: JobRow["state"]; lastError: string }): Promise<void> {
+  await em.getRepository<JobRow>("Job").update({ id }, { leaseOwner: null, leaseUntil: null, ...patch });
+}
+
+/** Extends the lease of a job this owner still holds; false when it was lost. */
+export async function renewLease(store: Store, job: JobRow, owner: string, leaseMs: number): Promise<boolean> {
+  return store.tx(async (em) => {
+    const res = await em
+      .getRepository<JobRow>("Job")
+      .update({ id: job.id, leaseOwner: owner, state: "running" }, { leaseUntil: new Date(Date.now() + leaseMs) });
+    return (res.affected ?? 0) > 0;
+  });
+}
+
+/** Completion updates only touch a job this owner still holds (a stolen lease wins). */
+export async function completeJob(store: Store, job: JobRow, owner: string): Promise<boolean> {
+  return store.tx(async (em) => {
+    const res = await em
+      .getRepository<JobRow>("Job")
+      .update({ id: job.id, leaseOwner: owner, state: "running" }, { state: "done", leaseOwner: null, leaseUntil: null, lastError: null });
+    return (res.affected ?? 0) > 0;
+  });
+}
+
+export async function failJob(
+  store: Store,
+  job: JobRow,
+  owner: string,
+  error: string,
+  retryAt: Date | null,
+): Promise<"retry" | "dead" | "lost"> {
+  return store.tx(async (em) => {
+    const dead = retryAt === null || job.attempts >= job.maxAttempts;
+    const res = await em.getRepository<JobRow>("Job").update(
+      { id: job.id, leaseOwner: owner, state: "running" },
+      dead
+        ? { state: "dead", leaseOwner: null, leaseUntil: null, lastError: error.slice(0, 4000) }
+        : { state: "queued", runAt: retryAt!, leaseOwner: null, leaseUntil: null, lastError: error.slice(0, 4000) },
+    );
+    if ((res.affected ?? 0) === 0) return "lost";
+    return dead ? "dead" : "retry";
+  });
+}
+
+/** Gives a claimed job back untouched (shutdown): the attempt is not counted. */
+export async function releaseJob(store: Store, job: JobRow, owner: string): Promise<void> {
+  await store.tx(async (em) => {
+    await em
+      .getRepository<JobRow>("Job")
+      .update(
+        { id: job.id, leaseOwner: owner, state: "running" },
+        { state: "queued", leaseOwner: null, leaseUntil: null, attempts: Math.max(0, job.attempts - 1), runAt: new Date() },
+      );
+  });
+}
+
+/** Puts a dead job back in the queue with a fresh set of attempts (a person decided to retry it). */
+export async function retryDeadJob(store: Store, id: number): Promise<boolean> {
+  return store.tx(async (em) => {
+    const res = await em
+      .getRepository<JobRow>("Job")
+      .update({ id, state: "dead" }, { state: "queued", attempts: 0, runAt: new Date(), lastError: null });
+    return (res.affected ?? 0) > 0;
+  });
+}

@@ -1,0 +1,172 @@
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+import { retryDelayMs } from "../core/backoff.js";
+import type { Logger } from "../obs/logger.js";
+import type { Metrics } from "../obs/metrics.js";
+import type { JobRow } from "../store/entities/work.js";
+import type { Store } from "../store/store.js";
+import { claimJobs, completeJob, failJob, releaseJob, renewLease } from "./claim.js";
+
+/** What a handler reports for expected branches; it throws only on faults (which are retried). */
+export type JobOutcome = { status: "done" } | { status: "skipped"; reason: string } | { status: "failed"; error: string; permanent: boolean };
+
+export interface JobContext {
+  /** Aborted when the worker shuts down past its grace period or loses the lease. */
+  signal: AbortSignal;
+  log: Logger;
+}
+
+export type JobHandler = (job: JobRow, ctx: JobContext) => Promise<JobOutcome | void>;
+
+export interface WorkerOptions {
+  concurrency: number;
+  leaseMs: number;
+  pollIntervalMs: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  graceMs: number;
+  owner?: string;
+}
+
+interface Running {
+  job: JobRow;
+  abort: AbortController;
+  done: Promise<void>;
+  finished: boolean;
+}
+
+/**
+ * Claims due jobs of the types it has handlers for and runs them, `concurrency` at a time. stop()
+ * stops claiming, waits up to the grace period for running jobs, then aborts and releases the rest
+ * so another worker takes them at once (their attempt is not counted).
+ */
+export class Worker {
+  readonly owner: string;
+  private readonly running = new Map<number, Running>();
+  private stopping = false;
+  private loop: Promise<void> | null = null;
+  private wakeUp: (() => void) | null = null;
+
+  constructor(
+    private readonly store: Store,
+    private readonly handlers: Record<string, JobHandler>,
+    private readonly options: WorkerOptions,
+    private readonly log: Logger,
+    private readonly metrics?: Metrics,
+  ) {
+    this.owner = options.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  }
+
+  start(): void {
+    if (this.loop) return;
+    this.loop = this.run();
+  }
+
+  /** Looks for work now instead of at the next poll (in-process enqueue on SQLite). */
+  wake(): void {
+    this.wakeUp?.();
+  }
+
+  get activeJobs(): number {
+    return this.running.size;
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake();
+    await this.loop;
+    const pending = [...this.running.values()];
+    if (pending.length > 0) {
+      const grace = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), this.options.graceMs).unref());
+      await Promise.race([Promise.all(pending.map((r) => r.done)), grace]);
+    }
+    for (const r of this.running.values()) r.abort.abort(new Error("worker shutting down"));
+    await Promise.all([...this.running.values()].map((r) => r.done));
+  }
+
+  private async run(): Promise<void> {
+    const types = Object.keys(this.handlers);
+    while (!this.stopping) {
+      const free = this.options.concurrency - this.running.size;
+      let claimed: JobRow[] = [];
+      if (free > 0) {
+        try {
+          claimed = await claimJobs(this.store, { types, owner: this.owner, limit: free, leaseMs: this.options.leaseMs });
+        } catch (err) {
+          this.log.error({ err }, "claiming jobs failed; will retry");
+        }
+      }
+      for (const job of claimed) this.execute(job);
+      if (claimed.length === 0 || this.running.size >= this.options.concurrency) await this.idle();
+    }
+  }
+
+  private idle(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, this.options.pollIntervalMs);
+      const self = this;
+      function done() {
+        clearTimeout(timer);
+        self.wakeUp = null;
+        resolve();
+      }
+      this.wakeUp = done;
+    });
+  }
+
+  private execute(job: JobRow): void {
+    const abort = new AbortController();
+    const entry: Running = { job, abort, done: Promise.resolve(), finished: false };
+    const log = this.log.child({ job: job.id, type: job.type, attempt: job.attempts });
+    const renew = setInterval(() => {
+      renewLease(this.store, job, this.owner, this.options.leaseMs)
+        .then((held) => {
+          if (!held && !entry.finished) abort.abort(new Error("lease lost"));
+        })
+        .catch((err) => log.warn({ err }, "lease renewal failed"));
+    }, Math.max(1000, this.options.leaseMs / 3));
+    renew.unref();
+
+    entry.done = (async () => {
+      let outcome: JobOutcome | void = undefined;
+      let fault: unknown = null;
+      try {
+        outcome = await this.handlers[job.type]!(job, { signal: abort.signal, log });
+      } catch (err) {
+        fault = err;
+      }
+      entry.finished = true;
+      clearInterval(renew);
+      try {
+        await this.settle(job, outcome, fault, abort.signal.aborted && this.stopping, log);
+      } catch (err) {
+        log.error({ err }, "could not record the job's result; its lease will expire and it will run again");
+      } finally {
+        this.running.delete(job.id);
+        this.wake();
+      }
+    })();
+    this.running.set(job.id, entry);
+  }
+
+  private async settle(job: JobRow, outcome: JobOutcome | void, fault: unknown, shutdown: boolean, log: Logger): Promise<void> {
+    const count = (o: string) => this.metrics?.jobsFinished.inc({ type: job.type, outcome: o });
+    if (shutdown && fault) {
+      await releaseJob(this.store, job, this.owner);
+      count("released");
+      return;
+    }
+    if (!fault && (!outcome || outcome.status !== "failed")) {
+      await completeJob(this.store, job, this.owner);
+      count("done");
+      return;
+    }
+    const error = fault ? String((fault as Error).stack ?? fault) : (outcome as { error: string }).error;
+    const permanent = !fault && (outcome as { permanent: boolean }).permanent;
+    const delay = retryDelayMs(job.attempts, this.options.backoffBaseMs, this.options.backoffMaxMs);
+    const result = await failJob(this.store, job, this.owner, error, permanent ? null : new Date(Date.now() + delay));
+    count(result);
+    if (result === "dead") log.error({ error }, "job dead-lettered");
+    else log.warn({ error, retryInMs: delay }, "job failed; will retry");
+  }
+}

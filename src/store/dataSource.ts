@@ -1,0 +1,88 @@
+import { mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { createConnection } from "mysql2/promise";
+import { DataSource, type DataSourceOptions } from "typeorm";
+import type { Dialect } from "./columns.js";
+import { mailEntities } from "./entities/mail.js";
+import { reviewEntities } from "./entities/review.js";
+import { workEntities } from "./entities/work.js";
+import { mysqlMigrations } from "./migrations/mysql/index.js";
+import { sqliteMigrations } from "./migrations/sqlite/index.js";
+
+export interface StoreLocation {
+  dialect: Dialect;
+  /** File path for SQLite; the URL for MySQL. */
+  target: string;
+}
+
+/** `sqlite:./data/x.sqlite`, `sqlite::memory:`, `mysql://…` or `mariadb://…`. */
+export function parseDatabaseUrl(url: string): StoreLocation {
+  if (url.startsWith("sqlite:")) {
+    const path = url.slice("sqlite:".length).replace(/^\/\/(?=\/)/, "");
+    if (!path) throw new Error(`database url "${url}" names no file`);
+    return { dialect: "sqlite", target: path };
+  }
+  if (/^(mysql|mariadb):\/\//.test(url)) return { dialect: "mysql", target: url };
+  throw new Error(`database url must start with sqlite: or mysql:// (got "${redactUrl(url)}")`);
+}
+
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]*):([^@/]*)@/, "//$1:***@");
+}
+
+export function entitiesFor(dialect: Dialect) {
+  return [...mailEntities(dialect), ...workEntities(dialect), ...reviewEntities(dialect)];
+}
+
+/** Builds (does not open) the TypeORM data source for a database URL. */
+export async function buildDataSource(url: string, options: { logging?: boolean } = {}): Promise<DataSource> {
+  const loc = parseDatabaseUrl(url);
+  const common = {
+    entities: entitiesFor(loc.dialect),
+    migrationsRun: false,
+    synchronize: false,
+    logging: options.logging ?? false,
+    migrationsTransactionMode: "each" as const,
+  };
+  let config: DataSourceOptions;
+  if (loc.dialect === "sqlite") {
+    const memory = loc.target === ":memory:";
+    if (!memory) mkdirSync(dirname(resolve(loc.target)), { recursive: true });
+    config = {
+      ...common,
+      type: "better-sqlite3",
+      database: memory ? ":memory:" : resolve(loc.target),
+      enableWAL: !memory,
+      // NORMAL is durable across process crashes in WAL mode; only an OS crash can lose the last commit.
+      prepareDatabase: (db: { pragma: (s: string) => unknown }) => {
+        db.pragma("synchronous = NORMAL");
+        db.pragma("busy_timeout = 5000");
+      },
+      migrations: sqliteMigrations,
+    };
+  } else {
+    config = {
+      ...common,
+      type: await mysqlFlavour(loc.target),
+      url: loc.target.replace(/^mariadb:/, "mysql:"),
+      charset: "utf8mb4_unicode_ci",
+      timezone: "Z",
+      supportBigNumbers: true,
+      extra: { connectionLimit: 10 },
+      migrations: mysqlMigrations,
+    };
+  }
+  return new DataSource(config);
+}
+
+/** TypeORM writes some SQL differently for MariaDB; ask the server which one it is. */
+async function mysqlFlavour(url: string): Promise<"mysql" | "mariadb"> {
+  if (url.startsWith("mariadb:")) return "mariadb";
+  const conn = await createConnection(url);
+  try {
+    const [rows] = await conn.query("SELECT VERSION() AS v");
+    return /mariadb/i.test(String((rows as { v: string }[])[0]?.v)) ? "mariadb" : "mysql";
+  } finally {
+    await conn.end();
+  }
+}

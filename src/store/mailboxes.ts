@@ -1,0 +1,23 @@
+import type { MailboxRow } from "./entities/mail.js";
+import type { Store } from "./store.js";
+
+/** The mailbox row for a name, created on first use (configured or import-only). */
+export async function ensureMailbox(store: Store, name: string, address: string | null): Promise<MailboxRow> {
+  return store.tx(async (em) => {
+    const repo = em.getRepository<MailboxRow>("Mailbox");
+    const found = await repo.findOneBy({ name });
+    if (found) {
+      if (address && found.address !== address) {
+        await repo.update({ id: found.id }, { address });
+        found.address = address;
+      }
+      return found;
+    }
+    await repo.insert({ name, address });
+    return repo.findOneByOrFail({ name });
+  });
+}
+
+export async function findMailbox(store: Store, name: string): Promise<MailboxRow | null> {
+  return store.read((em) => em.getRepository<MailboxRow>("Mailbox").findOneBy({ name }));
+}

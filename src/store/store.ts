@@ -1,0 +1,57 @@
+import type { DataSource, EntityManager } from "typeorm";
+import type { Dialect } from "./columns.js";
+import { buildDataSource, parseDatabaseUrl } from "./dataSource.js";
+
+/**
+ * The opened database plus the one rule every writer follows: all writes go through `tx`.
+ * better-sqlite3 cannot run two transactions at once on one connection (rows of both are lost), so on
+ * SQLite `tx` queues callers; on MySQL each transaction gets its own pooled connection.
+ */
+export class Store {
+  private chain: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    readonly ds: DataSource,
+    readonly dialect: Dialect,
+  ) {}
+
+  static async open(url: string, options: { logging?: boolean } = {}): Promise<Store> {
+    const { dialect } = parseDatabaseUrl(url);
+    const ds = await buildDataSource(url, options);
+    await ds.initialize();
+    return new Store(ds, dialect);
+  }
+
+  /** Runs `fn` in one transaction; on SQLite, after every transaction queued before it. */
+  tx<T>(fn: (em: EntityManager) => Promise<T>): Promise<T> {
+    if (this.dialect !== "sqlite") return this.ds.transaction(fn);
+    const run = this.chain.then(() => this.ds.transaction(fn));
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Reads outside a transaction. On SQLite they wait for queued writes so they see them. */
+  async read<T>(fn: (em: EntityManager) => Promise<T>): Promise<T> {
+    if (this.dialect === "sqlite") await this.chain;
+    return fn(this.ds.manager);
+  }
+
+  async migrate(): Promise<string[]> {
+    const done = await this.ds.runMigrations({ transaction: "each" });
+    return done.map((m) => m.name);
+  }
+
+  /** True when some migration has not run yet. */
+  async hasPendingMigrations(): Promise<boolean> {
+    return this.ds.showMigrations();
+  }
+
+  async ping(): Promise<void> {
+    await this.ds.query("SELECT 1");
+  }
+
+  async close(): Promise<void> {
+    await this.chain.catch(() => undefined);
+    if (this.ds.isInitialized) await this.ds.destroy();
+  }
+}
