@@ -17,6 +17,24 @@ export interface ClaimOptions {
  */
 export async function claimJobs(store: Store, o: ClaimOptions): Promise<JobRow[]> {
   if (o.types.length === 0 || o.limit <= 0) return [];
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await claimOnce(store, o);
+    } catch (err) {
+      // InnoDB may still pick a claim as a deadlock victim under load; it rolled back whole, so try again.
+      if (!isDeadlock(err) || attempt >= 3) throw err;
+    }
+  }
+}
+
+function isDeadlock(err: unknown): boolean {
+  const e = err as { code?: string; driverError?: { code?: string } };
+  return (e.driverError?.code ?? e.code) === "ER_LOCK_DEADLOCK";
+}
+
+async function claimOnce(store: Store, o: ClaimOptions): Promise<JobRow[]> {
+  // READ COMMITTED on MySQL: at REPEATABLE READ the SKIP LOCKED scan also takes gap locks at the end of
+  // the index, and two claimers then deadlock on their UPDATEs.
   return store.tx(async (em) => {
     const now = o.now ?? new Date();
     const qb = em
@@ -45,7 +63,7 @@ export async function claimJobs(store: Store, o: ClaimOptions): Promise<JobRow[]
       claimed.push({ ...job, state: "running", leaseOwner: o.owner, leaseUntil, attempts: job.attempts + 1 });
     }
     return claimed;
-  });
+  }, { isolation: "READ COMMITTED" });
 }
 
 async function finish(em: EntityManager, id: number, patch: { state: JobRow["state"]; lastError: string }): Promise<void> {

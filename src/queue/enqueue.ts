@@ -19,15 +19,29 @@ export async function enqueueJob(em: EntityManager, job: NewJob): Promise<number
     const existing = await jobs.findOne({ where: { uniqueKey: job.uniqueKey }, select: { id: true } });
     if (existing) return null;
   }
-  const res = await jobs.insert({
-    type: job.type,
-    payload: job.payload as never,
-    state: "queued",
-    priority: job.priority ?? 100,
-    runAt: job.runAt ?? new Date(),
-    attempts: 0,
-    maxAttempts: job.maxAttempts,
-    uniqueKey: job.uniqueKey ?? null,
-  });
+  let res;
+  try {
+    res = await jobs.insert({
+      type: job.type,
+      payload: job.payload as never,
+      state: "queued",
+      priority: job.priority ?? 100,
+      runAt: job.runAt ?? new Date(),
+      attempts: 0,
+      maxAttempts: job.maxAttempts,
+      uniqueKey: job.uniqueKey ?? null,
+    });
+  } catch (err) {
+    // A concurrent transaction created the same unique job between our check and insert. On MySQL a
+    // duplicate-key error undoes only this statement, so the caller's transaction carries on.
+    if (job.uniqueKey && isUniqueViolation(err)) return null;
+    throw err;
+  }
   return Number(res.identifiers[0]!.id);
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string; driverError?: { code?: string } };
+  const code = e.driverError?.code ?? e.code ?? "";
+  return code === "ER_DUP_ENTRY" || code.startsWith("SQLITE_CONSTRAINT");
 }

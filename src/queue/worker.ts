@@ -124,7 +124,7 @@ export class Worker {
           if (!held && !entry.finished) abort.abort(new Error("lease lost"));
         })
         .catch((err) => log.warn({ err }, "lease renewal failed"));
-    }, Math.max(1000, this.options.leaseMs / 3));
+    }, Math.max(100, this.options.leaseMs / 3));
     renew.unref();
 
     entry.done = (async () => {
@@ -151,14 +151,17 @@ export class Worker {
 
   private async settle(job: JobRow, outcome: JobOutcome | void, fault: unknown, shutdown: boolean, log: Logger): Promise<void> {
     const count = (o: string) => this.metrics?.jobsFinished.inc({ type: job.type, outcome: o });
-    if (shutdown && fault) {
+    if (shutdown && (fault || outcome?.status === "failed")) {
       await releaseJob(this.store, job, this.owner);
       count("released");
       return;
     }
     if (!fault && (!outcome || outcome.status !== "failed")) {
-      await completeJob(this.store, job, this.owner);
-      count("done");
+      if (await completeJob(this.store, job, this.owner)) count("done");
+      else {
+        count("lost");
+        log.warn("job finished after its lease was taken by another worker; that worker's result stands");
+      }
       return;
     }
     const error = fault ? String((fault as Error).stack ?? fault) : (outcome as { error: string }).error;

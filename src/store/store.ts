@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager } from "typeorm";
+import type { IsolationLevel } from "typeorm/driver/types/IsolationLevel.js";
 import type { Dialect } from "./columns.js";
 import { buildDataSource, parseDatabaseUrl } from "./dataSource.js";
 
@@ -22,9 +23,12 @@ export class Store {
     return new Store(ds, dialect);
   }
 
-  /** Runs `fn` in one transaction; on SQLite, after every transaction queued before it. */
-  tx<T>(fn: (em: EntityManager) => Promise<T>): Promise<T> {
-    if (this.dialect !== "sqlite") return this.ds.transaction(fn);
+  /**
+   * Runs `fn` in one transaction; on SQLite, after every transaction queued before it. `isolation`
+   * applies on MySQL only (SQLite transactions are serializable anyway).
+   */
+  tx<T>(fn: (em: EntityManager) => Promise<T>, options: { isolation?: IsolationLevel } = {}): Promise<T> {
+    if (this.dialect !== "sqlite") return options.isolation ? this.ds.transaction(options.isolation, fn) : this.ds.transaction(fn);
     const run = this.chain.then(() => this.ds.transaction(fn));
     this.chain = run.catch(() => undefined);
     return run;

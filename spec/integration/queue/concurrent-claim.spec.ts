@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
+import { pino } from "pino";
 import { claimJobs } from "../../../src/queue/claim.js";
 import { enqueueJob } from "../../../src/queue/enqueue.js";
 import { Worker } from "../../../src/queue/worker.js";
 import type { JobRow } from "../../../src/store/entities/work.js";
 import { Store } from "../../../src/store/store.js";
 import { dialects, useStore } from "../../support/db.js";
-import { pino } from "pino";
 import { allJobs, clearJobs, waitFor } from "./helpers.js";
 
 // SQLite has one writer (Store.tx serializes claims); concurrent claimers only exist on MySQL.
@@ -90,30 +90,39 @@ for (const d of dialects.filter((x) => x.name === "mysql")) {
       );
     });
 
-    it("two workers on separate stores run every job exactly once, with no claim or completion errors", async () => {
-      const ids = await enqueueMany(150);
+    it("workers on two stores run every job exactly once, with no claim or completion errors (no deadlocks)", async () => {
+      // Deadlocks between claimers are timing-dependent: run a few rounds and stop at the first error.
       const errors: string[] = [];
-      const errorLog = pino({ level: "warn" }, { write: (line: string) => void errors.push(line) });
-      const runs = new Map<number, number>();
-      const handler = async (job: JobRow) => {
-        runs.set(job.id, (runs.get(job.id) ?? 0) + 1);
-        await new Promise((resolve) => setImmediate(resolve));
-      };
-      const options = { concurrency: 4, leaseMs: 30_000, pollIntervalMs: 10, backoffBaseMs: 10, backoffMaxMs: 50, graceMs: 1000 };
-      const workers = [
-        new Worker(db.store, { test: handler }, { ...options, owner: "wa" }, errorLog),
-        new Worker(other, { test: handler }, { ...options, owner: "wb" }, errorLog),
-      ];
-      for (const w of workers) w.start();
-      try {
-        await waitFor(async () => (await allJobs(db.store)).every((j) => j.state === "done"), 20_000, "all jobs done");
-      } finally {
-        await Promise.all(workers.map((w) => w.stop()));
+      const errorLog = pino({ level: "warn" }, {
+        write: (line: string) => {
+          const e = JSON.parse(line) as { msg?: string; err?: { message?: string } };
+          errors.push(`${e.msg}: ${e.err?.message ?? ""}`);
+        },
+      });
+      for (let round = 1; round <= 4 && errors.length === 0; round++) {
+        await clearJobs(db.store);
+        const ids = await enqueueMany(150);
+        const runs = new Map<number, number>();
+        const handler = async (job: JobRow) => {
+          runs.set(job.id, (runs.get(job.id) ?? 0) + 1);
+          await new Promise((resolve) => setImmediate(resolve));
+        };
+        const options = { concurrency: 2, leaseMs: 30_000, pollIntervalMs: 10, backoffBaseMs: 10, backoffMaxMs: 50, graceMs: 1000 };
+        // Two workers per store, the way several processes (or roles) share one database.
+        const workers = [db.store, other, db.store, other].map(
+          (store, i) => new Worker(store, { test: handler }, { ...options, owner: `w${i}` }, errorLog),
+        );
+        for (const w of workers) w.start();
+        try {
+          await waitFor(async () => (await allJobs(db.store)).every((j) => j.state === "done"), 20_000, `all jobs done (round ${round})`);
+        } finally {
+          await Promise.all(workers.map((w) => w.stop()));
+        }
+        assert.deepEqual([...runs.keys()].sort((x, y) => x - y), ids);
+        assert.deepEqual([...runs].filter(([, n]) => n !== 1), [], "each job ran once");
+        for (const row of await allJobs(db.store)) assert.equal(row.attempts, 1);
       }
       assert.deepEqual(errors, [], "no claim or completion failed (e.g. a deadlock)");
-      assert.deepEqual([...runs.keys()].sort((x, y) => x - y), ids);
-      assert.deepEqual([...runs].filter(([, n]) => n !== 1), [], "each job ran once");
-      for (const row of await allJobs(db.store)) assert.equal(row.attempts, 1);
     });
   });
 }

@@ -98,12 +98,13 @@ for (const d of dialects) {
           (err: unknown) => ({ ok: false as const, err }),
         );
         // Let the second transaction reach the point where it waits on the first one's row, then commit the first.
+        // (InnoDB refreshes INNODB_TRX only when it was not read in the last 100 ms: poll slower than that.)
         await eventually(async () => {
           const rows: { n: number | string }[] = await db.store.ds.query(
             "SELECT COUNT(*) AS n FROM information_schema.INNODB_TRX WHERE trx_state = 'LOCK WAIT'",
           );
           return Number(rows[0]?.n) > 0;
-        }, 3000);
+        }, 5000, 150);
         commitFirst();
         const firstId = await first;
         const out = await secondOutcome;

@@ -11,19 +11,19 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Polls `cond` until it holds; fails with `what` after `timeoutMs`. Never asserts on elapsed time. */
-export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = "condition"): Promise<void> {
+export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = "condition", everyMs = 10): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await cond()) return;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(10);
+    await sleep(everyMs);
   }
 }
 
 /** Like waitFor, but reports whether the condition was seen instead of failing. */
-export async function eventually(cond: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
+export async function eventually(cond: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 10): Promise<boolean> {
   try {
-    await waitFor(cond, timeoutMs);
+    await waitFor(cond, timeoutMs, "condition", everyMs);
     return true;
   } catch {
     return false;

@@ -293,6 +293,33 @@ for (const d of dialects) {
       assert.equal(row.attempts, 1);
     });
 
+    it("aborts a running job whose lease was taken over by another worker and records nothing for it", async () => {
+      const id = await addJob(db.store, { maxAttempts: 5 });
+      let signal: AbortSignal | null = null;
+      const w = worker(
+        {
+          test: async (_job, ctx) => {
+            signal = ctx.signal;
+            await untilAborted(ctx.signal);
+          },
+        },
+        // The lease is renewed every max(1 s, leaseMs/3): keep it short so the loss is noticed quickly.
+        { leaseMs: 1500 },
+      );
+      await waitFor(() => signal !== null, 10_000, "the handler to start");
+      // Another worker takes the job over (as if this one had hung past its lease).
+      const [stolen] = await claimJobs(db.store, { types: ["test"], owner: "thief", limit: 1, leaseMs: 60_000, now: new Date(Date.now() + 10_000) });
+      assert.equal(stolen?.id, id);
+      await waitFor(() => signal!.aborted, 10_000, "the job's signal to abort");
+      assert.match(String((signal!.reason as Error)?.message), /lease lost/);
+      await waitFor(() => w.activeJobs === 0, 10_000, "the worker to let go of the job");
+      const row = await getJob(db.store, id);
+      assert.equal(row.state, "running");
+      assert.equal(row.leaseOwner, "thief");
+      assert.equal(row.attempts, 2);
+      assert.equal(row.lastError, null, "the old owner's failure is not recorded");
+    });
+
     it("claims nothing more once stop() was called", async () => {
       const w = worker({ test: async () => undefined });
       await w.stop();
