@@ -5,6 +5,7 @@ import { packageRoot } from "../config/paths.js";
 import { doctorCommand } from "./commands/doctor.js";
 import { importCommand } from "./commands/import.js";
 import { migrateCommand } from "./commands/migrate.js";
+import { quarantineListCommand, quarantineRetryCommand } from "./commands/quarantine.js";
 import { ROLES, startCommand } from "./commands/start.js";
 import { threadsCommand } from "./commands/threads.js";
 import { userAddCommand } from "./commands/user.js";
@@ -39,6 +40,20 @@ program
   .option("--json", "print a JSON array of conversations")
   .option("--mailbox <name>", "only this mailbox")
   .action(threadsCommand);
+
+const quarantine = program.command("quarantine").description("messages that could not be stored, kept with their raw bytes");
+quarantine
+  .command("list")
+  .description("list quarantined messages with the reason (open ones unless --all)")
+  .option("--all", "include retried and discarded entries")
+  .option("--json", "print JSON")
+  .action(quarantineListCommand);
+quarantine
+  .command("retry")
+  .description("run quarantined messages through intake again (e.g. after raising ingest.maxMessageBytes)")
+  .argument("<ids...>", "quarantine ids")
+  .option("--json", "print JSON")
+  .action(quarantineRetryCommand);
 
 const user = program.command("user").description("manage reviewer accounts");
 user

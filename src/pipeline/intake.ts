@@ -6,8 +6,8 @@ import { extractTicketTag, normalizeSubject } from "../core/subject.js";
 import { chooseConversation, type ThreadOptions } from "../core/threading.js";
 import { normalizeMime, UnparseableMessageError } from "../ingest/normalize.js";
 import { enqueueJob } from "../queue/enqueue.js";
-import { putBlob, sha256 } from "../store/blobs.js";
-import type { AttachmentRow, ConversationRow, MessageRefRow, MessageRow, QuarantineRow } from "../store/entities/mail.js";
+import { putBlob, readBlob, sha256 } from "../store/blobs.js";
+import type { AttachmentRow, ConversationRow, MailboxRow, MessageRefRow, MessageRow, QuarantineRow } from "../store/entities/mail.js";
 import type { OutboxRow } from "../store/entities/review.js";
 import { appendEvent } from "../store/events.js";
 import type { Store } from "../store/store.js";
@@ -78,6 +78,36 @@ export class Intake {
     }
     if (this.onCommitted) outcomes.forEach((o, i) => this.onCommitted!(o, inputs[i]!));
     return outcomes;
+  }
+
+  /**
+   * Runs a quarantined message through intake again (after a fix or a raised limit). Stored: the
+   * quarantine entry is closed as "retried" in the same transaction. Rejected again: it stays open with
+   * the new reason.
+   */
+  async retryQuarantined(quarantineId: number): Promise<IntakeOutcome> {
+    const found = await this.store.read(async (em) => {
+      const row = await em.getRepository<QuarantineRow>("Quarantine").findOneBy({ id: quarantineId });
+      if (!row) return null;
+      const mailbox = await em.getRepository<MailboxRow>("Mailbox").findOneByOrFail({ id: row.mailboxId });
+      return { row, mailbox, raw: await readBlob(em, row.blobId) };
+    });
+    if (!found) throw new Error(`no quarantined message ${quarantineId}`);
+    const { row, mailbox, raw } = found;
+    if (row.status !== "open") throw new Error(`quarantined message ${quarantineId} is already ${row.status}`);
+    const input: RawInput = { raw, source: row.source, sourceRef: row.sourceRef };
+    const p = await this.prepare(input);
+    return this.store.tx(async (em) => {
+      const repo = em.getRepository<QuarantineRow>("Quarantine");
+      if (p.kind === "reject") {
+        await repo.update({ id: row.id }, { reason: p.reason.slice(0, 1000), errorCode: p.code });
+        return { kind: "quarantined" as const, quarantineId: row.id, reason: p.reason };
+      }
+      const outcome = await this.storeMessage(em, { id: mailbox.id, address: mailbox.address }, input, p.msg);
+      await repo.update({ id: row.id }, { status: "retried", resolvedAt: new Date() });
+      await appendEvent(em, "quarantine.retried", outcome.kind === "stored" ? outcome.conversationId : null, { quarantineId: row.id });
+      return outcome;
+    });
   }
 
   private async persistAloneOrQuarantine(mailbox: MailboxRef, p: Prepared, firstError: unknown): Promise<IntakeOutcome> {

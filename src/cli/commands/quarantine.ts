@@ -1,0 +1,48 @@
+import type { QuarantineRow } from "../../store/entities/mail.js";
+import { Intake } from "../../pipeline/intake.js";
+import { intakeOptions } from "../../pipeline/fromConfig.js";
+import { loadContext, openStore } from "../context.js";
+
+/** draftgate quarantine list: what could not be stored, why, and where it came from. */
+export async function quarantineListCommand(opts: { json?: boolean; all?: boolean }): Promise<void> {
+  const ctx = loadContext();
+  const store = await openStore(ctx, { migrate: true });
+  try {
+    const rows = await store.read((em) =>
+      em.getRepository<QuarantineRow>("Quarantine").find({ where: opts.all ? {} : { status: "open" }, order: { id: "ASC" } }),
+    );
+    if (opts.json) {
+      process.stdout.write(JSON.stringify(rows.map(({ blobId: _b, ...r }) => r), null, 2) + "\n");
+      return;
+    }
+    for (const r of rows) process.stdout.write(`#${r.id} [${r.status}] ${r.errorCode} ${r.size} bytes from ${r.sourceRef ?? r.source}: ${r.reason}\n`);
+    if (rows.length === 0) process.stdout.write("quarantine is empty\n");
+  } finally {
+    await store.close();
+  }
+}
+
+/** draftgate quarantine retry ID…: runs quarantined messages through intake again. */
+export async function quarantineRetryCommand(ids: string[], opts: { json?: boolean }): Promise<void> {
+  const ctx = loadContext();
+  const store = await openStore(ctx, { migrate: true });
+  const results: { id: number; outcome: string; detail?: string }[] = [];
+  try {
+    const intake = new Intake(store, intakeOptions(ctx.config));
+    for (const raw of ids) {
+      const id = Number(raw);
+      if (!Number.isInteger(id) || id <= 0) throw new Error(`"${raw}" is not a quarantine id`);
+      try {
+        const o = await intake.retryQuarantined(id);
+        results.push({ id, outcome: o.kind, detail: o.kind === "quarantined" ? o.reason : o.kind === "stored" ? `conversation ${o.conversationId}` : undefined });
+      } catch (err) {
+        results.push({ id, outcome: "error", detail: (err as Error).message });
+      }
+    }
+  } finally {
+    await store.close();
+  }
+  if (opts.json) process.stdout.write(JSON.stringify(results) + "\n");
+  else for (const r of results) process.stdout.write(`#${r.id}: ${r.outcome}${r.detail ? ` (${r.detail})` : ""}\n`);
+  if (results.some((r) => r.outcome === "error" || r.outcome === "quarantined")) process.exitCode = 1;
+}
