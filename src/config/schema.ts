@@ -87,6 +87,7 @@ export const configSchema = z
       .object({
         maxMessageBytes: z.number().int().positive().default(25 * 1024 * 1024),
         batchSize: z.number().int().min(1).max(1000).default(50),
+        parseWorkers: z.union([z.literal("auto"), z.number().int().min(0).max(64)]).default("auto"),
       })
       .strict()
       .prefault({}),

@@ -57,6 +57,14 @@ export const defaultThreadOptions: ThreadOptions = {
   minSubjectKeyLength: 4,
 };
 
+/** Which facts beyond references the rules could use for this message (the rest need not be looked up). */
+export function factsNeeded(input: Pick<ThreadInput, "from" | "ticketTag" | "subjectKey" | "isReply">, options: ThreadOptions = defaultThreadOptions) {
+  return {
+    tag: input.ticketTag !== null && input.from !== null,
+    subject: input.isReply && input.from !== null && input.subjectKey.length >= options.minSubjectKeyLength,
+  };
+}
+
 export function chooseConversation(
   input: ThreadInput,
   lookup: ThreadLookup,

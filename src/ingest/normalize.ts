@@ -20,6 +20,8 @@ const PARSER_OPTIONS = {
 
 /** Limit on text fed to the quote stripper: its regexes are linear but a 1 MB body gains nothing. */
 const REPLY_PARSE_LIMIT = 100_000;
+/** Lines kept after the first quoted (">") line: enough for the parser to see the quote block start. */
+const LINES_AFTER_FIRST_QUOTE = 2;
 
 /** raw MIME → NormalizedMessage. Throws UnparseableMessageError for bytes that carry no message. */
 export async function normalizeMime(raw: Buffer): Promise<NormalizedMessage> {
@@ -124,13 +126,27 @@ function firstAddress(value: AddressObject | AddressObject[] | undefined): Addre
 
 /** The new text of a message: quoted history and signature removed (email-reply-parser). */
 export function newTextOf(text: string): string {
-  const input = text.length > REPLY_PARSE_LIMIT ? text.slice(0, REPLY_PARSE_LIMIT) : text;
+  const input = trimQuotedTail(text.length > REPLY_PARSE_LIMIT ? text.slice(0, REPLY_PARSE_LIMIT) : text);
   try {
     const visible = new EmailReplyParser().read(input).getVisibleText().trim();
     return visible || input.trim();
   } catch {
     return input.trim();
   }
+}
+
+/**
+ * A top-posted reply ends in one quoted block that the parser would drop anyway; it runs ~50 regexes
+ * per line, so cutting that block down to its first lines first saves most of its cost on long
+ * threads. Inline replies (text between quoted lines) are left whole.
+ */
+function trimQuotedTail(text: string): string {
+  const quote = /^>/m.exec(text);
+  if (!quote) return text;
+  if (/\n[ \t]*[^>\s]/.test(text.slice(quote.index))) return text;
+  let end = quote.index;
+  for (let i = 0; i < LINES_AFTER_FIRST_QUOTE && end >= 0; i++) end = text.indexOf("\n", end + 1);
+  return end > 0 ? text.slice(0, end + 1) : text;
 }
 
 /** HTML for the review page: no scripts, handlers, forms, iframes or remote-loading tricks. */

@@ -5,11 +5,18 @@ import { referenceIds } from "../core/references.js";
 import { extractTicketTag, normalizeSubject } from "../core/subject.js";
 import { chooseConversation, type ThreadOptions } from "../core/threading.js";
 import { normalizeMime, UnparseableMessageError } from "../ingest/normalize.js";
-import { enqueueJob } from "../queue/enqueue.js";
-import { putBlob, readBlob, sha256 } from "../store/blobs.js";
-import type { AttachmentRow, ConversationRow, MailboxRow, MessageRefRow, MessageRow, QuarantineRow } from "../store/entities/mail.js";
-import type { OutboxRow } from "../store/entities/review.js";
-import { appendEvent } from "../store/events.js";
+import type { Normalizer } from "../ingest/normalizePool.js";
+import { readBlob, sha256 } from "../store/blobs.js";
+import type { MailboxRow, QuarantineRow } from "../store/entities/mail.js";
+import { IntakeBatch, type BatchKeys } from "../store/intakeBatch.js";
+import {
+  insertConversation,
+  insertMessage,
+  insertQuarantine,
+  loadConversation,
+  mergeConversationInto,
+  updateConversation,
+} from "../store/intakeWrites.js";
 import type { Store } from "../store/store.js";
 import { lookupThread } from "./threadLookup.js";
 
@@ -41,8 +48,26 @@ export interface MailboxRef {
 }
 
 type Prepared =
-  | { input: RawInput; kind: "message"; msg: NormalizedMessage }
-  | { input: RawInput; kind: "reject"; code: string; reason: string };
+  | { input: RawInput; rawSha: string; kind: "message"; msg: NormalizedMessage; keys: DedupeKeys }
+  | { input: RawInput; rawSha: string; kind: "reject"; code: string; reason: string };
+
+/** Inputs after the database-free half of intake, handed back to commit(). */
+export type PreparedBatch = readonly Prepared[];
+
+/**
+ * Identity for deduplication: the Message-ID, or the content when there is none. Two different messages
+ * that share a Message-ID (broken mailers, bounce templates) are both kept: the second gets the key that
+ * includes its content, so the same bytes seen again are still a duplicate.
+ */
+interface DedupeKeys {
+  primary: string;
+  variant: string | null;
+}
+
+function dedupeKeys(msg: NormalizedMessage): DedupeKeys {
+  if (!msg.messageId) return { primary: sha256(`content\0${msg.contentHash}`), variant: null };
+  return { primary: sha256(`mid\0${msg.messageId}`), variant: sha256(`mid\0${msg.messageId}\0${msg.contentHash}`) };
+}
 
 /** Jobs for a stored inbound message that a person should answer. */
 const TRIAGE_PRIORITY = 50;
@@ -59,24 +84,33 @@ export class Intake {
     private readonly options: IntakeOptions,
     /** Called once per input after its transaction committed (metrics, wake-ups). */
     private readonly onCommitted?: (outcome: IntakeOutcome, input: RawInput) => void,
+    /** MIME parsing; a NormalizePool moves it off the main thread for bulk work. */
+    private readonly normalize: Normalizer = normalizeMime,
   ) {}
 
   /** Ingests inputs in one transaction (falling back to one each); returns one outcome per input, in order. */
   async ingest(mailbox: MailboxRef, inputs: RawInput[]): Promise<IntakeOutcome[]> {
-    const prepared: Prepared[] = [];
-    for (const input of inputs) prepared.push(await this.prepare(input));
+    return this.commit(mailbox, await this.prepare(inputs));
+  }
+
+  /**
+   * The part of intake that needs no database: size limit and MIME parsing. Bulk callers prepare the
+   * next batch while the previous one commits.
+   */
+  prepare(inputs: RawInput[]): Promise<PreparedBatch> {
+    return Promise.all(inputs.map((input) => this.prepareOne(input)));
+  }
+
+  /** Stores a prepared batch in one transaction (falling back to one each). */
+  async commit(mailbox: MailboxRef, prepared: PreparedBatch): Promise<IntakeOutcome[]> {
     let outcomes: IntakeOutcome[];
     try {
-      outcomes = await this.store.tx(async (em) => {
-        const out: IntakeOutcome[] = [];
-        for (const p of prepared) out.push(await this.persist(em, mailbox, p));
-        return out;
-      });
+      outcomes = await this.store.tx((em) => this.persistAll(em, mailbox, prepared));
     } catch (batchError) {
       outcomes = [];
       for (const p of prepared) outcomes.push(await this.persistAloneOrQuarantine(mailbox, p, batchError));
     }
-    if (this.onCommitted) outcomes.forEach((o, i) => this.onCommitted!(o, inputs[i]!));
+    if (this.onCommitted) outcomes.forEach((o, i) => this.onCommitted!(o, prepared[i]!.input));
     return outcomes;
   }
 
@@ -95,88 +129,77 @@ export class Intake {
     if (!found) throw new Error(`no quarantined message ${quarantineId}`);
     const { row, mailbox, raw } = found;
     if (row.status !== "open") throw new Error(`quarantined message ${quarantineId} is already ${row.status}`);
-    const input: RawInput = { raw, source: row.source, sourceRef: row.sourceRef };
-    const p = await this.prepare(input);
+    const p = await this.prepareOne({ raw, source: row.source, sourceRef: row.sourceRef });
     return this.store.tx(async (em) => {
       const repo = em.getRepository<QuarantineRow>("Quarantine");
       if (p.kind === "reject") {
         await repo.update({ id: row.id }, { reason: p.reason.slice(0, 1000), errorCode: p.code });
         return { kind: "quarantined" as const, quarantineId: row.id, reason: p.reason };
       }
-      const outcome = await this.storeMessage(em, { id: mailbox.id, address: mailbox.address }, input, p.msg);
+      const batch = await IntakeBatch.open(em, mailbox.id, batchKeys([p]));
+      const outcome = await this.storeMessage(em, batch, { id: mailbox.id, address: mailbox.address }, p);
       await repo.update({ id: row.id }, { status: "retried", resolvedAt: new Date() });
-      await appendEvent(em, "quarantine.retried", outcome.kind === "stored" ? outcome.conversationId : null, { quarantineId: row.id });
+      batch.addEvent("quarantine.retried", outcome.kind === "stored" ? outcome.conversationId : null, { quarantineId: row.id });
+      await batch.flush();
       return outcome;
     });
   }
 
+  private async persistAll(em: EntityManager, mailbox: MailboxRef, prepared: PreparedBatch): Promise<IntakeOutcome[]> {
+    const batch = await IntakeBatch.open(em, mailbox.id, batchKeys(prepared));
+    const out: IntakeOutcome[] = [];
+    for (const p of prepared) {
+      out.push(p.kind === "reject" ? await quarantine(em, batch, mailbox, p, p.code, p.reason) : await this.storeMessage(em, batch, mailbox, p));
+    }
+    await batch.flush();
+    return out;
+  }
+
   private async persistAloneOrQuarantine(mailbox: MailboxRef, p: Prepared, firstError: unknown): Promise<IntakeOutcome> {
     try {
-      return await this.store.tx((em) => this.persist(em, mailbox, p));
+      return (await this.store.tx((em) => this.persistAll(em, mailbox, [p])))[0]!;
     } catch (err) {
       const reason = `could not be stored: ${(err as Error).message ?? String(firstError)}`.slice(0, 1000);
-      return this.store.tx((em) => this.persist(em, mailbox, { input: p.input, kind: "reject", code: "ESTORE", reason }));
+      const reject: Prepared = { input: p.input, rawSha: p.rawSha, kind: "reject", code: "ESTORE", reason };
+      return (await this.store.tx((em) => this.persistAll(em, mailbox, [reject])))[0]!;
     }
   }
 
-  private async prepare(input: RawInput): Promise<Prepared> {
+  private async prepareOne(input: RawInput): Promise<Prepared> {
+    const rawSha = sha256(input.raw);
     if (input.raw.length > this.options.maxMessageBytes) {
-      return {
-        input,
-        kind: "reject",
-        code: "ETOOBIG",
-        reason: `message is ${input.raw.length} bytes, over ingest.maxMessageBytes (${this.options.maxMessageBytes})`,
-      };
+      const reason = `message is ${input.raw.length} bytes, over ingest.maxMessageBytes (${this.options.maxMessageBytes})`;
+      return { input, rawSha, kind: "reject", code: "ETOOBIG", reason };
     }
     try {
-      return { input, kind: "message", msg: await normalizeMime(input.raw) };
+      const msg = await this.normalize(input.raw);
+      return { input, rawSha, kind: "message", msg, keys: dedupeKeys(msg) };
     } catch (err) {
       const code = err instanceof UnparseableMessageError ? err.code : "EPARSE";
-      return { input, kind: "reject", code, reason: String((err as Error).message ?? err).slice(0, 1000) };
+      return { input, rawSha, kind: "reject", code, reason: String((err as Error).message ?? err).slice(0, 1000) };
     }
   }
 
-  private async persist(em: EntityManager, mailbox: MailboxRef, p: Prepared): Promise<IntakeOutcome> {
-    return p.kind === "reject" ? quarantine(em, mailbox, p.input, p.code, p.reason) : this.storeMessage(em, mailbox, p.input, p.msg);
-  }
-
-  private async storeMessage(em: EntityManager, mailbox: MailboxRef, input: RawInput, msg: NormalizedMessage): Promise<IntakeOutcome> {
-    const messages = em.getRepository<MessageRow>("Message");
-    const key = await dedupeKey(em, mailbox.id, msg);
+  private async storeMessage(em: EntityManager, batch: IntakeBatch, mailbox: MailboxRef, p: Extract<Prepared, { kind: "message" }>): Promise<IntakeOutcome> {
+    const { input, msg } = p;
+    const key = findDuplicate(batch, msg, p.keys);
     if (key.duplicateOf !== null) return { kind: "duplicate", messageRowId: key.duplicateOf };
 
-    const isOwnMessageId = msg.messageId
-      ? (await em.getRepository<OutboxRow>("Outbox").count({ where: { messageId: msg.messageId } })) > 0
-      : false;
+    const isOwnMessageId = msg.messageId ? batch.isOwnMessageId(msg.messageId) : false;
     const verdict = classifyAutomated(msg, { messageIdDomains: [this.options.messageIdDomain], isOwnMessageId });
     const direction = mailbox.address && msg.from?.address === mailbox.address.toLowerCase() ? "outbound" : "inbound";
 
     const subject = normalizeSubject(msg.subject);
+    const ticketTag = extractTicketTag(msg.subject);
     const refs = referenceIds({ inReplyTo: msg.inReplyTo, references: msg.references, ownId: msg.messageId });
     const when = msg.date ?? input.receivedAt ?? new Date();
-    const lookup = await lookupThread(em, {
-      mailboxId: mailbox.id,
-      ownId: msg.messageId,
-      referenceIds: refs,
-      ticketTag: extractTicketTag(msg.subject),
-      subjectKey: subject.key,
-    });
-    const decision = chooseConversation(
-      {
-        from: msg.from?.address || null,
-        referenceIds: refs,
-        ticketTag: extractTicketTag(msg.subject),
-        subjectKey: subject.key,
-        isReply: subject.isReply,
-        date: when,
-      },
-      lookup,
-      this.options.thread,
-    );
+    const threadInput = { from: msg.from?.address || null, referenceIds: refs, ticketTag, subjectKey: subject.key, isReply: subject.isReply, date: when };
+    const lookup = await lookupThread(em, batch, mailbox.id, msg.messageId, threadInput, this.options.thread);
+    const decision = chooseConversation(threadInput, lookup, this.options.thread);
 
     const participants = [msg.from, ...msg.to, ...msg.cc].map((a) => a?.address).filter((a): a is string => !!a);
-    const conversationId = await upsertConversation(em, mailbox.id, decision.conversationId, decision.merge, {
-      subject: subject.base || msg.subject,
+    const conversationId = await upsertConversation(em, batch, mailbox.id, decision.conversationId, decision.merge, {
+      subject: (subject.base || msg.subject).slice(0, 998),
       subjectKey: subject.key.slice(0, 255),
       participants,
       when,
@@ -184,8 +207,8 @@ export class Intake {
       reopen: direction === "inbound" && !verdict.automated,
     });
 
-    const rawBlobId = await putBlob(em, input.raw);
-    const inserted = await messages.insert({
+    const rawBlobId = await batch.blob(input.raw, p.rawSha);
+    const messageRowId = await insertMessage(em, {
       mailboxId: mailbox.id,
       conversationId,
       dedupeKey: key.key,
@@ -215,29 +238,15 @@ export class Intake {
       sourceRef: input.sourceRef?.slice(0, 1024) ?? null,
       threadRule: decision.rule,
     });
-    const messageRowId = Number(inserted.identifiers[0]!.id);
-
-    if (refs.length > 0) {
-      await em
-        .getRepository<MessageRefRow>("MessageRef")
-        .insert(refs.map((refId) => ({ mailboxId: mailbox.id, messageRowId, refId })));
-    }
+    batch.rememberMessage(key.key, messageRowId, msg.contentHash);
+    batch.rememberStored(messageRowId, conversationId, refs);
     for (const a of msg.attachments) {
-      const blobId = await putBlob(em, a.content, a.sha256);
-      await em.getRepository<AttachmentRow>("Attachment").insert({
-        messageRowId,
-        filename: a.filename,
-        contentType: a.contentType,
-        size: a.size,
-        contentId: a.contentId,
-        disposition: a.disposition,
-        sha256: a.sha256,
-        blobId,
-      });
+      const blobId = await batch.blob(a.content, a.sha256);
+      batch.addAttachment({ messageRowId, filename: a.filename, contentType: a.contentType, size: a.size, contentId: a.contentId, disposition: a.disposition, sha256: a.sha256, blobId });
     }
 
     if (direction === "inbound" && !verdict.automated) {
-      await enqueueJob(em, {
+      batch.addJob({
         type: "triage",
         payload: { messageRowId, conversationId },
         priority: TRIAGE_PRIORITY,
@@ -245,100 +254,91 @@ export class Intake {
         uniqueKey: `triage:message:${messageRowId}`,
       });
     }
-    await appendEvent(em, "message.stored", conversationId, { messageRowId, automated: verdict.automated, direction });
+    batch.addEvent("message.stored", conversationId, { messageRowId, automated: verdict.automated, direction });
     return { kind: "stored", messageRowId, conversationId, automated: verdict.automated, threadRule: decision.rule };
   }
 }
 
-/**
- * Identity for deduplication: the Message-ID, or the content when there is none. Two different messages
- * that share a Message-ID (broken mailers, bounce templates) are both kept: the second gets a key that
- * includes its content, so the same bytes seen again are still a duplicate.
- */
-async function dedupeKey(em: EntityManager, mailboxId: number, msg: NormalizedMessage): Promise<{ key: string; duplicateOf: number | null }> {
-  const messages = em.getRepository<MessageRow>("Message");
-  const find = (key: string) => messages.findOne({ where: { mailboxId, dedupeKey: key }, select: { id: true, contentHash: true } });
-  if (!msg.messageId) {
-    const key = sha256(`content\0${msg.contentHash}`);
-    const hit = await find(key);
-    return { key, duplicateOf: hit ? hit.id : null };
+function batchKeys(prepared: PreparedBatch): BatchKeys {
+  const keys: BatchKeys = { dedupeKeys: [], messageIds: [], blobShas: [], quarantineShas: [] };
+  for (const p of prepared) {
+    keys.blobShas.push(p.rawSha);
+    if (p.kind === "reject") {
+      keys.quarantineShas.push(p.rawSha);
+      continue;
+    }
+    keys.dedupeKeys.push(p.keys.primary);
+    if (p.keys.variant) keys.dedupeKeys.push(p.keys.variant);
+    if (p.msg.messageId) keys.messageIds.push(p.msg.messageId);
+    for (const a of p.msg.attachments) keys.blobShas.push(a.sha256);
   }
-  const key = sha256(`mid\0${msg.messageId}`);
-  const hit = await find(key);
-  if (!hit) return { key, duplicateOf: null };
-  if (hit.contentHash === msg.contentHash) return { key, duplicateOf: hit.id };
-  const variant = sha256(`mid\0${msg.messageId}\0${msg.contentHash}`);
-  const again = await find(variant);
-  return { key: variant, duplicateOf: again ? again.id : null };
+  return keys;
+}
+
+function findDuplicate(batch: IntakeBatch, msg: NormalizedMessage, keys: DedupeKeys): { key: string; duplicateOf: number | null } {
+  const hit = batch.messageByKey(keys.primary);
+  if (!hit) return { key: keys.primary, duplicateOf: null };
+  if (!keys.variant || hit.contentHash === msg.contentHash) return { key: keys.primary, duplicateOf: hit.id };
+  const again = batch.messageByKey(keys.variant);
+  return { key: keys.variant, duplicateOf: again ? again.id : null };
 }
 
 async function upsertConversation(
   em: EntityManager,
+  batch: IntakeBatch,
   mailboxId: number,
   existingId: number | null,
   merge: number[],
   m: { subject: string; subjectKey: string; participants: string[]; when: Date; automated: boolean; reopen: boolean },
 ): Promise<number> {
-  const conversations = em.getRepository<ConversationRow>("Conversation");
   if (existingId === null) {
-    const res = await conversations.insert({
+    return insertConversation(em, {
       mailboxId,
-      subject: m.subject.slice(0, 998),
+      subject: m.subject,
       subjectKey: m.subjectKey,
-      status: "open",
-      priority: null,
       automated: m.automated,
       participants: [...new Set(m.participants)],
       lastMessageAt: m.when,
     });
-    return Number(res.identifiers[0]!.id);
   }
-  const conv = await conversations.findOneByOrFail({ id: existingId });
-  let participants = new Set([...(conv.participants ?? []), ...m.participants]);
+  const conv = await loadConversation(em, existingId);
+  if (!conv) throw new Error(`conversation ${existingId} vanished during intake`);
+  const participants = new Set([...conv.participants, ...m.participants]);
   let automated = conv.automated && m.automated;
   let last = conv.lastMessageAt > m.when ? conv.lastMessageAt : m.when;
   for (const otherId of merge) {
-    const other = await conversations.findOneBy({ id: otherId });
+    const other = await loadConversation(em, otherId);
     if (!other) continue;
-    other.participants?.forEach((p) => participants.add(p));
+    other.participants.forEach((p) => participants.add(p));
     automated = automated && other.automated;
     if (other.lastMessageAt > last) last = other.lastMessageAt;
-    for (const table of ["Message", "Draft", "Outbox", "Event"]) {
-      await em.getRepository(table).update({ conversationId: otherId }, { conversationId: existingId });
-    }
-    await conversations.delete({ id: otherId });
-    await appendEvent(em, "conversation.merged", existingId, { from: otherId });
+    await mergeConversationInto(em, otherId, existingId);
+    batch.merged(otherId, existingId);
+    batch.addEvent("conversation.merged", existingId, { from: otherId });
   }
-  await conversations.update(
-    { id: existingId },
-    {
-      participants: [...participants].slice(0, 500),
-      automated,
-      lastMessageAt: last,
-      ...(m.reopen && conv.status === "closed" ? { status: "open" as const } : {}),
-    },
-  );
+  await updateConversation(em, existingId, {
+    participants: [...participants].slice(0, 500),
+    automated,
+    lastMessageAt: last,
+    status: m.reopen && conv.status === "closed" ? "open" : conv.status,
+  });
   return existingId;
 }
 
-async function quarantine(em: EntityManager, mailbox: MailboxRef, input: RawInput, code: string, reason: string): Promise<IntakeOutcome> {
-  const repo = em.getRepository<QuarantineRow>("Quarantine");
-  const digest = sha256(input.raw);
-  const existing = await repo.findOne({ where: { mailboxId: mailbox.id, sha256: digest }, select: { id: true } });
-  if (existing) return { kind: "duplicate", messageRowId: null };
-  const blobId = await putBlob(em, input.raw, digest);
-  const res = await repo.insert({
+async function quarantine(em: EntityManager, batch: IntakeBatch, mailbox: MailboxRef, p: Prepared, code: string, reason: string): Promise<IntakeOutcome> {
+  if (batch.isQuarantined(p.rawSha)) return { kind: "duplicate", messageRowId: null };
+  const blobId = await batch.blob(p.input.raw, p.rawSha);
+  const quarantineId = await insertQuarantine(em, {
     mailboxId: mailbox.id,
-    source: input.source,
-    sourceRef: input.sourceRef?.slice(0, 1024) ?? null,
+    source: p.input.source,
+    sourceRef: p.input.sourceRef?.slice(0, 1024) ?? null,
     reason: reason.slice(0, 1000),
     errorCode: code,
-    sha256: digest,
-    size: input.raw.length,
+    sha256: p.rawSha,
+    size: p.input.raw.length,
     blobId,
-    status: "open",
   });
-  const quarantineId = Number(res.identifiers[0]!.id);
-  await appendEvent(em, "message.quarantined", null, { quarantineId, code });
+  batch.rememberQuarantined(p.rawSha);
+  batch.addEvent("message.quarantined", null, { quarantineId, code });
   return { kind: "quarantined", quarantineId, reason };
 }

@@ -1,54 +1,72 @@
-import { In, type EntityManager } from "typeorm";
-import type { ConversationFacts, ReferenceHit, ThreadLookup } from "../core/threading.js";
-import type { ConversationRow, MessageRefRow, MessageRow } from "../store/entities/mail.js";
+import type { EntityManager } from "typeorm";
+import { factsNeeded, type ConversationFacts, type ReferenceHit, type ThreadInput, type ThreadLookup, type ThreadOptions } from "../core/threading.js";
+import type { IntakeBatch } from "../store/intakeBatch.js";
+import { fromDbDate, placeholders, select, type SqlValue } from "../store/sql.js";
 
-/** Facts the threading rules need, read inside the intake transaction. */
+interface ConversationFactsRow {
+  id: number;
+  participants: string | null;
+  lastMessageAt: unknown;
+}
+
+const facts = (c: ConversationFactsRow): ConversationFacts => ({
+  conversationId: Number(c.id),
+  participants: c.participants ? (JSON.parse(c.participants) as string[]) : [],
+  lastMessageAt: fromDbDate(c.lastMessageAt),
+});
+
+/**
+ * Facts the threading rules need, read inside the intake transaction; only what the rules could use
+ * is looked up (references decide alone when they hit; tag and subject only where they apply).
+ */
 export async function lookupThread(
   em: EntityManager,
-  q: { mailboxId: number; ownId: string | null; referenceIds: string[]; ticketTag: number | null; subjectKey: string },
+  batch: IntakeBatch,
+  mailboxId: number,
+  ownId: string | null,
+  input: ThreadInput,
+  options: ThreadOptions,
 ): Promise<ThreadLookup> {
+  const refIds = input.referenceIds;
   const references: ReferenceHit[] = [];
-  if (q.referenceIds.length > 0) {
-    const parents = await em.getRepository<MessageRow>("Message").find({
-      select: { conversationId: true, messageId: true },
-      where: { mailboxId: q.mailboxId, messageId: In(q.referenceIds) },
-    });
-    for (const p of parents) references.push({ conversationId: p.conversationId, refIndex: q.referenceIds.indexOf(p.messageId!) });
-  }
   // Messages that reference us (a reply stored before its parent) or the same ids as we do (siblings).
-  const pointers = q.ownId ? [...q.referenceIds, q.ownId] : q.referenceIds;
+  const pointers = ownId ? [...refIds, ownId] : refIds;
   if (pointers.length > 0) {
-    const refs = await em
-      .getRepository<MessageRefRow>("MessageRef")
-      .createQueryBuilder("r")
-      .innerJoin("messages", "m", "m.id = r.messageRowId")
-      .select(["r.refId AS refId", "m.conversationId AS conversationId"])
-      .where("r.mailboxId = :mailboxId AND r.refId IN (:...pointers)", { mailboxId: q.mailboxId, pointers })
-      .getRawMany<{ refId: string; conversationId: number }>();
-    for (const r of refs) {
-      const idx = q.referenceIds.indexOf(r.refId);
-      references.push({ conversationId: Number(r.conversationId), refIndex: idx });
+    const parts: string[] = [];
+    const params: SqlValue[] = [];
+    if (refIds.length > 0) {
+      parts.push(`SELECT \`conversationId\`, \`messageId\` AS \`hit\` FROM \`messages\` WHERE \`mailboxId\` = ? AND \`messageId\` IN ${placeholders(refIds.length)}`);
+      params.push(mailboxId, ...refIds);
     }
+    parts.push(
+      "SELECT m.`conversationId`, r.`refId` AS `hit` FROM `message_refs` r INNER JOIN `messages` m ON m.`id` = r.`messageRowId` " +
+        `WHERE r.\`mailboxId\` = ? AND r.\`refId\` IN ${placeholders(pointers.length)}`,
+    );
+    params.push(mailboxId, ...pointers);
+    for (const row of await select<{ conversationId: number; hit: string }>(em, parts.join(" UNION ALL "), params)) {
+      references.push({ conversationId: Number(row.conversationId), refIndex: refIds.indexOf(row.hit) });
+    }
+    for (const hit of batch.pendingRefsTo(pointers)) references.push({ conversationId: hit.conversationId, refIndex: refIds.indexOf(hit.refId) });
   }
+  if (references.length > 0) return { references, tagged: null, sameSubject: [] };
 
-  const conversations = em.getRepository<ConversationRow>("Conversation");
-  const facts = (c: ConversationRow): ConversationFacts => ({
-    conversationId: c.id,
-    participants: c.participants ?? [],
-    lastMessageAt: c.lastMessageAt,
-  });
+  const needed = factsNeeded(input, options);
   let tagged: ConversationFacts | null = null;
-  if (q.ticketTag !== null) {
-    const c = await conversations.findOne({ where: { id: q.ticketTag, mailboxId: q.mailboxId } });
-    if (c) tagged = facts(c);
+  if (needed.tag) {
+    const rows = await select<ConversationFactsRow>(
+      em,
+      "SELECT `id`, `participants`, `lastMessageAt` FROM `conversations` WHERE `id` = ? AND `mailboxId` = ?",
+      [input.ticketTag, mailboxId],
+    );
+    if (rows[0]) tagged = facts(rows[0]);
   }
-  const sameSubject = q.subjectKey
+  const sameSubject = needed.subject
     ? (
-        await conversations.find({
-          where: { mailboxId: q.mailboxId, subjectKey: q.subjectKey.slice(0, 255) },
-          order: { lastMessageAt: "DESC" },
-          take: 20,
-        })
+        await select<ConversationFactsRow>(
+          em,
+          "SELECT `id`, `participants`, `lastMessageAt` FROM `conversations` WHERE `mailboxId` = ? AND `subjectKey` = ? ORDER BY `lastMessageAt` DESC LIMIT 20",
+          [mailboxId, input.subjectKey.slice(0, 255)],
+        )
       ).map(facts)
     : [];
   return { references, tagged, sameSubject };

@@ -1,5 +1,5 @@
 import type { EntityManager } from "typeorm";
-import type { JobRow } from "../store/entities/work.js";
+import { dbDate, dbJson, insertReturningId, run, type SqlValue } from "../store/sql.js";
 
 export interface NewJob {
   type: string;
@@ -12,32 +12,36 @@ export interface NewJob {
   uniqueKey?: string;
 }
 
-/** Adds a job inside the caller's transaction (so it exists exactly when the work that needs it does). */
+const COLUMNS = "(`type`, `payload`, `state`, `priority`, `runAt`, `attempts`, `maxAttempts`, `uniqueKey`, `createdAt`, `updatedAt`)";
+const ROW = "(?, ?, 'queued', ?, ?, 0, ?, ?, ?, ?)";
+
+function jobParams(job: NewJob, now: string): SqlValue[] {
+  return [job.type, dbJson(job.payload), job.priority ?? 100, dbDate(job.runAt ?? new Date()), job.maxAttempts, job.uniqueKey ?? null, now, now];
+}
+
+/**
+ * Adds a job inside the caller's transaction (so it exists exactly when the work that needs it does).
+ * Returns its id, or null when a job with the same uniqueKey exists already.
+ */
 export async function enqueueJob(em: EntityManager, job: NewJob): Promise<number | null> {
-  const jobs = em.getRepository<JobRow>("Job");
-  if (job.uniqueKey) {
-    const existing = await jobs.findOne({ where: { uniqueKey: job.uniqueKey }, select: { id: true } });
-    if (existing) return null;
-  }
-  let res;
   try {
-    res = await jobs.insert({
-      type: job.type,
-      payload: job.payload as never,
-      state: "queued",
-      priority: job.priority ?? 100,
-      runAt: job.runAt ?? new Date(),
-      attempts: 0,
-      maxAttempts: job.maxAttempts,
-      uniqueKey: job.uniqueKey ?? null,
-    });
+    return await insertReturningId(em, `INSERT INTO \`jobs\` ${COLUMNS} VALUES ${ROW}`, jobParams(job, dbDate(new Date())));
   } catch (err) {
-    // A concurrent transaction created the same unique job between our check and insert. On MySQL a
-    // duplicate-key error undoes only this statement, so the caller's transaction carries on.
+    // The unique job exists already (maybe created by a concurrent transaction). A duplicate-key error
+    // undoes only this statement, on MySQL and SQLite alike, so the caller's transaction carries on.
     if (job.uniqueKey && isUniqueViolation(err)) return null;
     throw err;
   }
-  return Number(res.identifiers[0]!.id);
+}
+
+/**
+ * Adds many jobs in one statement. For jobs whose unique keys cannot exist yet (they name rows created
+ * in the same transaction); a clash fails the whole statement.
+ */
+export async function enqueueNewJobs(em: EntityManager, jobs: NewJob[]): Promise<void> {
+  if (jobs.length === 0) return;
+  const now = dbDate(new Date());
+  await run(em, `INSERT INTO \`jobs\` ${COLUMNS} VALUES ${jobs.map(() => ROW).join(", ")}`, jobs.flatMap((j) => jobParams(j, now)));
 }
 
 function isUniqueViolation(err: unknown): boolean {

@@ -68,7 +68,9 @@ export async function buildDataSource(url: string, options: { logging?: boolean 
       charset: "utf8mb4_unicode_ci",
       timezone: "Z",
       supportBigNumbers: true,
-      extra: { connectionLimit: 10 },
+      // Plain-SQL statements are server-side prepared (see sql.ts); keep each connection's cache well
+      // under the server-wide max_prepared_stmt_count (16382) even with many processes.
+      extra: { connectionLimit: 10, maxPreparedStatements: 200 },
       migrations: mysqlMigrations,
     };
   }

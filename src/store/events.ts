@@ -1,5 +1,11 @@
 import type { EntityManager } from "typeorm";
-import type { EventRow } from "./entities/work.js";
+import { dbDate, dbJson, run } from "./sql.js";
+
+export interface NewEvent {
+  type: string;
+  conversationId: number | null;
+  payload: Record<string, unknown>;
+}
 
 /** Appends to the change feed inside the caller's transaction, so readers never see uncommitted work. */
 export async function appendEvent(
@@ -8,5 +14,14 @@ export async function appendEvent(
   conversationId: number | null,
   payload: Record<string, unknown> = {},
 ): Promise<void> {
-  await em.getRepository<EventRow>("Event").insert({ type, conversationId, payload: payload as never });
+  await appendEvents(em, [{ type, conversationId, payload }]);
+}
+
+export async function appendEvents(em: EntityManager, events: NewEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  const now = dbDate(new Date());
+  await run(em, 
+    `INSERT INTO \`events\` (\`type\`, \`conversationId\`, \`payload\`, \`createdAt\`) VALUES ${events.map(() => "(?, ?, ?, ?)").join(", ")}`,
+    events.flatMap((e) => [e.type, e.conversationId, dbJson(e.payload), now]),
+  );
 }

@@ -86,3 +86,23 @@ describe("new text", () => {
     assert.equal(newTextOf("> only a quote\n"), "> only a quote");
   });
 });
+
+describe("new text on the email-reply-parser fixtures", () => {
+  it("is what the full parser gives, with the quoted-tail shortcut", async () => {
+    const { default: EmailReplyParser } = await import("email-reply-parser");
+    const { readdirSync } = await import("node:fs");
+    const dir = corpusPath("email-reply-parser", "test", "fixtures");
+    const files = readdirSync(dir).filter((f) => f.endsWith(".txt"));
+    assert.ok(files.length > 50);
+    for (const f of files) {
+      const text = readFileSync(`${dir}/${f}`, "utf8").replace(/\r\n?/g, "\n");
+      const full = new EmailReplyParser().read(text).getVisibleText().trim() || text.trim();
+      assert.equal(newTextOf(text), full, f);
+    }
+  });
+
+  it("keeps the answers of an inline reply", () => {
+    const inline = "> Can you ship to Norway?\nYes, we can.\n\n> And to Iceland?\nAlso yes.\n";
+    assert.match(newTextOf(inline), /Also yes/);
+  });
+});

@@ -1,6 +1,7 @@
 import cliProgress from "cli-progress";
 import { expandImportPaths, readImportFiles } from "../../ingest/import/sources.js";
-import { Intake, type IntakeOutcome, type RawInput } from "../../pipeline/intake.js";
+import { NormalizePool } from "../../ingest/normalizePool.js";
+import { Intake, type IntakeOutcome, type PreparedBatch, type RawInput } from "../../pipeline/intake.js";
 import { intakeOptions } from "../../pipeline/fromConfig.js";
 import { ensureMailbox } from "../../store/mailboxes.js";
 import { loadContext, openStore } from "../context.js";
@@ -22,6 +23,7 @@ export async function importCommand(paths: string[], opts: { mailbox: string; js
   const configured = ctx.config.mailboxes.find((m) => m.name === opts.mailbox);
   const store = await openStore(ctx, { migrate: true });
   const summary: ImportSummary = { files: 0, messages: 0, stored: 0, duplicate: 0, quarantined: 0, automated: 0, errors: 0 };
+  let pool: NormalizePool | null = null;
   try {
     if (!configured) log.info(`mailbox "${opts.mailbox}" is not in the configuration; importing into it as an import-only mailbox`);
     const mailbox = await ensureMailbox(store, opts.mailbox, configured?.address ?? null);
@@ -36,38 +38,59 @@ export async function importCommand(paths: string[], opts: { mailbox: string; js
       : null;
     bar?.start(totalBytes, 0, { messages: 0, stored: 0, duplicate: 0, quarantined: 0 });
 
-    const intake = new Intake(store, intakeOptions(ctx.config));
+    const workers = ctx.config.ingest.parseWorkers === "auto" ? NormalizePool.defaultSize() : ctx.config.ingest.parseWorkers;
+    pool = workers > 0 ? new NormalizePool(workers) : null;
+    const intake = new Intake(store, intakeOptions(ctx.config), undefined, pool?.normalize);
+    const target = { id: mailbox.id, address: mailbox.address };
     const batchSize = ctx.config.ingest.batchSize;
     let batch: RawInput[] = [];
-    let doneBytes = 0;
-    let fileBytes = 0;
-    const flush = async () => {
-      if (batch.length === 0) return;
-      tally(summary, await intake.ingest({ id: mailbox.id, address: mailbox.address }, batch));
-      batch = [];
-      bar?.update(doneBytes + fileBytes, { ...summary });
+    let progress = 0;
+    // Stages overlap: the next batches are read and parsed (on the pool) while the oldest one commits
+    // on the main thread, in order. At most `AHEAD` batches wait, which bounds memory.
+    const AHEAD = 3;
+    const waiting: { prepared: Promise<PreparedBatch>; at: number }[] = [];
+    const commitOldest = async () => {
+      const next = waiting.shift()!;
+      tally(summary, await intake.commit(target, await next.prepared));
+      bar?.update(next.at, { ...summary });
     };
+    const submit = async () => {
+      if (batch.length > 0) {
+        const prepared = intake.prepare(batch);
+        prepared.catch(() => undefined); // awaited in order by commitOldest; never unhandled meanwhile
+        waiting.push({ prepared, at: progress });
+        batch = [];
+      }
+      while (waiting.length >= AHEAD) await commitOldest();
+    };
+    let doneBytes = 0;
     for (const file of files) {
-      try {
-        for await (const item of readImportFiles([file])) {
-          summary.messages++;
-          batch.push({ raw: item.raw, source: "import", sourceRef: item.sourceRef });
-          fileBytes = item.bytesRead;
-          if (batch.length >= batchSize) await flush();
+      const items = readImportFiles([file])[Symbol.asyncIterator]();
+      for (;;) {
+        let next: IteratorResult<{ raw: Buffer; sourceRef: string; bytesRead: number }>;
+        try {
+          next = await items.next();
+        } catch (err) {
+          // A file we cannot read is reported and counted; a database failure (from submit) aborts.
+          summary.errors++;
+          log.error({ err, file: file.path }, "could not read file; its remaining messages were not imported");
+          break;
         }
-        await flush();
-      } catch (err) {
-        await flush();
-        summary.errors++;
-        log.error({ err, file: file.path }, "could not read file; its remaining messages were not imported");
+        if (next.done) break;
+        summary.messages++;
+        batch.push({ raw: next.value.raw, source: "import", sourceRef: next.value.sourceRef });
+        progress = doneBytes + next.value.bytesRead;
+        if (batch.length >= batchSize) await submit();
       }
       doneBytes += file.size;
-      fileBytes = 0;
+      progress = doneBytes;
     }
-    await flush();
+    await submit();
+    while (waiting.length > 0) await commitOldest();
     bar?.update(totalBytes, { ...summary });
     bar?.stop();
   } finally {
+    await pool?.close();
     await store.close();
   }
   if (opts.json) process.stdout.write(JSON.stringify(summary) + "\n");

@@ -81,12 +81,16 @@ export interface AttachmentRow {
   blobId: number;
 }
 
-/** Content-addressed bytes (raw messages, attachments) kept in chunks; see BLOB_CHUNK_BYTES. */
+/**
+ * Content-addressed bytes (raw messages, attachments). The first BLOB_CHUNK_BYTES sit in `head`, so
+ * nearly every blob is one row written by one statement; larger ones continue in blob_chunks (seq ≥ 1).
+ */
 export interface BlobRow {
   id: number;
   sha256: string;
   size: number;
   chunks: number;
+  head: Buffer;
   createdAt: Date;
 }
 
@@ -231,6 +235,7 @@ export function mailEntities(dialect: Dialect) {
       sha256: c.string(64, { unique: true }),
       size: c.int(),
       chunks: c.int(),
+      head: c.binary(),
       createdAt: c.date({ createDate: true }),
     },
   });

@@ -1,3 +1,3 @@
-import { Initial1795949339711 } from "./1795949339711-Initial.js";
+import { Initial1795951534648 } from "./1795951534648-Initial.js";
 // Ordered list of mysql migrations; src/store/migrations/generate.ts appends to it.
-export const mysqlMigrations: Function[] = [Initial1795949339711];
+export const mysqlMigrations: Function[] = [Initial1795951534648];

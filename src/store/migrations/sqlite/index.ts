@@ -1,3 +1,3 @@
-import { Initial1795949328785 } from "./1795949328785-Initial.js";
+import { Initial1795951533850 } from "./1795951533850-Initial.js";
 // Ordered list of sqlite migrations; src/store/migrations/generate.ts appends to it.
-export const sqliteMigrations: Function[] = [Initial1795949328785];
+export const sqliteMigrations: Function[] = [Initial1795951533850];

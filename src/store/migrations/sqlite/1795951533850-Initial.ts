@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from "typeorm";
 
-export class Initial1795949328785 implements MigrationInterface {
-  name = "Initial1795949328785";
+export class Initial1795951533850 implements MigrationInterface {
+  name = "Initial1795951533850";
 
   public async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query("CREATE TABLE \"mailboxes\" (\"id\" integer PRIMARY KEY AUTOINCREMENT NOT NULL, \"name\" varchar(64) NOT NULL, \"address\" varchar(320), \"createdAt\" datetime NOT NULL DEFAULT (datetime('now')), CONSTRAINT \"UQ_5362af2557158732552a6c80691\" UNIQUE (\"name\"))");
@@ -17,7 +17,7 @@ export class Initial1795949328785 implements MigrationInterface {
     await queryRunner.query("CREATE INDEX \"IDX_ref_message\" ON \"message_refs\" (\"messageRowId\") ");
     await queryRunner.query("CREATE TABLE \"attachments\" (\"id\" integer PRIMARY KEY AUTOINCREMENT NOT NULL, \"messageRowId\" integer NOT NULL, \"filename\" varchar(512), \"contentType\" varchar(255) NOT NULL, \"size\" integer NOT NULL, \"contentId\" varchar(512), \"disposition\" varchar(32), \"sha256\" varchar(64) NOT NULL, \"blobId\" integer NOT NULL)");
     await queryRunner.query("CREATE INDEX \"IDX_attachment_message\" ON \"attachments\" (\"messageRowId\") ");
-    await queryRunner.query("CREATE TABLE \"blobs\" (\"id\" integer PRIMARY KEY AUTOINCREMENT NOT NULL, \"sha256\" varchar(64) NOT NULL, \"size\" integer NOT NULL, \"chunks\" integer NOT NULL, \"createdAt\" datetime NOT NULL DEFAULT (datetime('now')), CONSTRAINT \"UQ_bf448430f9a07c61c2eb85de185\" UNIQUE (\"sha256\"))");
+    await queryRunner.query("CREATE TABLE \"blobs\" (\"id\" integer PRIMARY KEY AUTOINCREMENT NOT NULL, \"sha256\" varchar(64) NOT NULL, \"size\" integer NOT NULL, \"chunks\" integer NOT NULL, \"head\" blob NOT NULL, \"createdAt\" datetime NOT NULL DEFAULT (datetime('now')), CONSTRAINT \"UQ_bf448430f9a07c61c2eb85de185\" UNIQUE (\"sha256\"))");
     await queryRunner.query("CREATE TABLE \"blob_chunks\" (\"id\" integer PRIMARY KEY AUTOINCREMENT NOT NULL, \"blobId\" integer NOT NULL, \"seq\" integer NOT NULL, \"data\" blob NOT NULL)");
     await queryRunner.query("CREATE UNIQUE INDEX \"UQ_blob_chunk\" ON \"blob_chunks\" (\"blobId\", \"seq\") ");
     await queryRunner.query("CREATE TABLE \"quarantine\" (\"id\" integer PRIMARY KEY AUTOINCREMENT NOT NULL, \"mailboxId\" integer NOT NULL, \"source\" varchar(32) NOT NULL, \"sourceRef\" varchar(1024), \"reason\" varchar(1000) NOT NULL, \"errorCode\" varchar(32) NOT NULL, \"sha256\" varchar(64) NOT NULL, \"size\" integer NOT NULL, \"blobId\" integer NOT NULL, \"status\" varchar(16) NOT NULL DEFAULT ('open'), \"createdAt\" datetime NOT NULL DEFAULT (datetime('now')), \"resolvedAt\" datetime)");

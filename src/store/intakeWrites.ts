@@ -1,0 +1,124 @@
+import type { EntityManager } from "typeorm";
+import type { Address, Direction, HeaderMap } from "../core/message.js";
+import { dbBool, dbDate, dbJson, fromDbDate, insertReturningId, placeholders, run, select, type SqlValue } from "./sql.js";
+
+/** The statements of the intake transaction (plain SQL, see sql.ts for why and how it stays portable). */
+
+export interface NewMessage {
+  mailboxId: number;
+  conversationId: number;
+  dedupeKey: string;
+  messageId: string | null;
+  inReplyTo: string | null;
+  references: string[];
+  subject: string;
+  fromAddress: string | null;
+  fromName: string | null;
+  to: Address[];
+  cc: Address[];
+  replyTo: Address[];
+  date: Date | null;
+  receivedAt: Date;
+  direction: Direction;
+  automated: boolean;
+  automatedReason: string | null;
+  text: string;
+  newText: string;
+  html: string | null;
+  headers: HeaderMap;
+  contentType: string;
+  contentHash: string;
+  size: number;
+  rawBlobId: number;
+  source: string;
+  sourceRef: string | null;
+  threadRule: string;
+}
+
+const MESSAGE_COLUMNS = [
+  "mailboxId", "conversationId", "dedupeKey", "messageId", "inReplyTo", "references", "subject", "fromAddress", "fromName",
+  "to", "cc", "replyTo", "date", "receivedAt", "direction", "automated", "automatedReason", "text", "newText", "html",
+  "headers", "contentType", "contentHash", "size", "rawBlobId", "source", "sourceRef", "threadRule", "createdAt",
+] as const;
+const INSERT_MESSAGE = `INSERT INTO \`messages\` (${MESSAGE_COLUMNS.map((c) => `\`${c}\``).join(", ")}) VALUES ${placeholders(MESSAGE_COLUMNS.length)}`;
+
+export function insertMessage(em: EntityManager, m: NewMessage): Promise<number> {
+  return insertReturningId(em, INSERT_MESSAGE, [
+    m.mailboxId, m.conversationId, m.dedupeKey, m.messageId, m.inReplyTo, dbJson(m.references), m.subject, m.fromAddress, m.fromName,
+    dbJson(m.to), dbJson(m.cc), dbJson(m.replyTo), m.date ? dbDate(m.date) : null, dbDate(m.receivedAt), m.direction,
+    dbBool(m.automated), m.automatedReason, m.text, m.newText, m.html, dbJson(m.headers), m.contentType, m.contentHash, m.size,
+    m.rawBlobId, m.source, m.sourceRef, m.threadRule, dbDate(new Date()),
+  ]);
+}
+
+export interface ConversationState {
+  id: number;
+  participants: string[];
+  automated: boolean;
+  lastMessageAt: Date;
+  status: string;
+}
+
+export async function insertConversation(
+  em: EntityManager,
+  c: { mailboxId: number; subject: string; subjectKey: string; automated: boolean; participants: string[]; lastMessageAt: Date },
+): Promise<number> {
+  const now = dbDate(new Date());
+  return insertReturningId(
+    em,
+    "INSERT INTO `conversations` (`mailboxId`, `subject`, `subjectKey`, `status`, `priority`, `automated`, `participants`, `lastMessageAt`, `createdAt`, `updatedAt`) " +
+      "VALUES (?, ?, ?, 'open', NULL, ?, ?, ?, ?, ?)",
+    [c.mailboxId, c.subject, c.subjectKey, dbBool(c.automated), dbJson(c.participants), dbDate(c.lastMessageAt), now, now],
+  );
+}
+
+export async function loadConversation(em: EntityManager, id: number): Promise<ConversationState | null> {
+  const rows = await select<{ id: number; participants: string | null; automated: number | boolean; lastMessageAt: unknown; status: string }>(
+    em,
+    "SELECT `id`, `participants`, `automated`, `lastMessageAt`, `status` FROM `conversations` WHERE `id` = ?",
+    [id],
+  );
+  const r = rows[0];
+  if (!r) return null;
+  return {
+    id: Number(r.id),
+    participants: r.participants ? (JSON.parse(r.participants) as string[]) : [],
+    automated: Boolean(Number(r.automated)),
+    lastMessageAt: fromDbDate(r.lastMessageAt),
+    status: r.status,
+  };
+}
+
+export async function updateConversation(
+  em: EntityManager,
+  id: number,
+  c: { participants: string[]; automated: boolean; lastMessageAt: Date; status: string },
+): Promise<void> {
+  await run(em, "UPDATE `conversations` SET `participants` = ?, `automated` = ?, `lastMessageAt` = ?, `status` = ?, `updatedAt` = ? WHERE `id` = ?", [
+    dbJson(c.participants),
+    dbBool(c.automated),
+    dbDate(c.lastMessageAt),
+    c.status,
+    dbDate(new Date()),
+    id,
+  ]);
+}
+
+/** Moves everything of conversation `from` into `into` and deletes `from` (a split thread rejoined). */
+export async function mergeConversationInto(em: EntityManager, from: number, into: number): Promise<void> {
+  for (const table of ["messages", "drafts", "outbox", "events"]) {
+    await run(em, `UPDATE \`${table}\` SET \`conversationId\` = ? WHERE \`conversationId\` = ?`, [into, from]);
+  }
+  await run(em, "DELETE FROM `conversations` WHERE `id` = ?", [from]);
+}
+
+export function insertQuarantine(
+  em: EntityManager,
+  q: { mailboxId: number; source: string; sourceRef: string | null; reason: string; errorCode: string; sha256: string; size: number; blobId: number },
+): Promise<number> {
+  return insertReturningId(
+    em,
+    "INSERT INTO `quarantine` (`mailboxId`, `source`, `sourceRef`, `reason`, `errorCode`, `sha256`, `size`, `blobId`, `status`, `createdAt`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'open', ?)",
+    [q.mailboxId, q.source, q.sourceRef, q.reason, q.errorCode, q.sha256, q.size, q.blobId, dbDate(new Date())],
+  );
+}

@@ -1,0 +1,62 @@
+import type { EntityManager } from "typeorm";
+
+/**
+ * Plain SQL for the hot intake path, portable between SQLite and MySQL/MariaDB. The query builder
+ * costs more CPU than SQLite itself spends on these statements; plain SQL text is also prepared once
+ * and cached by the driver. Rules that keep it portable (each one a dialect quirk):
+ * - identifiers in backticks (SQLite accepts MySQL's quoting);
+ * - `?` placeholders (better-sqlite3 and mysql2 both take them);
+ * - datetimes as "YYYY-MM-DD HH:MM:SS.mmm" UTC text, the format TypeORM writes, so entities read them back
+ *   (better-sqlite3 cannot bind a Date; mysql2 would format it in the connection's zone);
+ * - booleans as 1/0 and JSON columns as JSON text (better-sqlite3 binds neither booleans nor objects);
+ * - on MySQL, statements go through mysql2's execute (binary protocol, server-side prepared): TypeORM's
+ *   query() escapes every value into the SQL text client-side, sending a Buffer as hex (twice its size)
+ *   and making the server parse it again, which measured as most of an import's time there.
+ */
+
+export type SqlValue = string | number | bigint | Buffer | Uint8Array | null;
+
+export function dbDate(d: Date): string {
+  return d.toISOString().replace("T", " ").replace("Z", "");
+}
+
+/** A datetime read with plain SQL: text on SQLite, a Date from mysql2. */
+export function fromDbDate(v: unknown): Date {
+  if (v instanceof Date) return v;
+  const s = String(v);
+  return new Date(/^\d{4}-\d\d-\d\d \d/.test(s) ? `${s.replace(" ", "T")}Z` : s);
+}
+
+export const dbBool = (b: boolean): number => (b ? 1 : 0);
+export const dbJson = (v: unknown): string => JSON.stringify(v);
+
+interface Mysql2Connection {
+  promise(): { execute(sql: string, params: SqlValue[]): Promise<[unknown, unknown]> };
+}
+
+/** Runs one statement: mysql2 execute on MySQL inside a transaction, the query runner otherwise. */
+export async function run(em: EntityManager, sql: string, params: SqlValue[]): Promise<unknown> {
+  const type = em.connection.driver.options.type;
+  const runner = em.queryRunner;
+  if (runner && (type === "mysql" || type === "mariadb")) {
+    const conn = (await runner.connect()) as Mysql2Connection;
+    const [raw] = await conn.promise().execute(sql, params);
+    return raw;
+  }
+  return em.query(sql, params);
+}
+
+/** Runs an INSERT and returns the new auto-increment id (lastInsertRowid / insertId). */
+export async function insertReturningId(em: EntityManager, sql: string, params: SqlValue[]): Promise<number> {
+  const raw = (await run(em, sql, params)) as number | bigint | { insertId?: number };
+  const id = typeof raw === "number" || typeof raw === "bigint" ? raw : raw?.insertId;
+  if (id === undefined || id === null) throw new Error(`insert returned no id: ${sql.slice(0, 60)}`);
+  return Number(id);
+}
+
+/** `(?, ?, ?)` for a list; callers never pass an empty list. */
+export const placeholders = (n: number): string => `(${Array(n).fill("?").join(", ")})`;
+
+export async function select<T>(em: EntityManager, sql: string, params: SqlValue[]): Promise<T[]> {
+  return (await run(em, sql, params)) as T[];
+}
