@@ -55,11 +55,14 @@ export class NormalizePool {
   }
 
   private spawn(): Slot {
-    // Under tsx (tests, dev) the worker is the .ts file and needs the same loader; built code runs .js.
+    // Built code runs the .js worker. Under tsx (tests, dev) the worker is .ts and registers tsx first.
     const ts = import.meta.url.endsWith(".ts");
-    const worker = new Worker(new URL(ts ? "./normalizeWorker.ts" : "./normalizeWorker.js", import.meta.url), {
-      execArgv: ts ? ["--import", "tsx"] : [],
-    });
+    const worker = ts
+      ? new Worker(
+          `import("tsx/esm/api").then((tsx) => { tsx.register(); return import(${JSON.stringify(new URL("./normalizeWorker.ts", import.meta.url).href)}); });`,
+          { eval: true },
+        )
+      : new Worker(new URL("./normalizeWorker.js", import.meta.url));
     const slot: Slot = { worker, busy: 0 };
     worker.unref();
     worker.on("message", (reply: Reply) => {

@@ -14,6 +14,7 @@ import {
   insertMessage,
   insertQuarantine,
   loadConversation,
+  type ConversationState,
   mergeConversationInto,
   updateConversation,
 } from "../store/intakeWrites.js";
@@ -198,7 +199,7 @@ export class Intake {
     const decision = chooseConversation(threadInput, lookup, this.options.thread);
 
     const participants = [msg.from, ...msg.to, ...msg.cc].map((a) => a?.address).filter((a): a is string => !!a);
-    const conversationId = await upsertConversation(em, batch, mailbox.id, decision.conversationId, decision.merge, {
+    const conversationId = await upsertConversation(em, batch, lookup.states, mailbox.id, decision.conversationId, decision.merge, {
       subject: (subject.base || msg.subject).slice(0, 998),
       subjectKey: subject.key.slice(0, 255),
       participants,
@@ -286,6 +287,8 @@ function findDuplicate(batch: IntakeBatch, msg: NormalizedMessage, keys: DedupeK
 async function upsertConversation(
   em: EntityManager,
   batch: IntakeBatch,
+  /** Conversations read by the thread lookup in this transaction (current: nothing wrote them since). */
+  known: Map<number, ConversationState>,
   mailboxId: number,
   existingId: number | null,
   merge: number[],
@@ -301,7 +304,7 @@ async function upsertConversation(
       lastMessageAt: m.when,
     });
   }
-  const conv = await loadConversation(em, existingId);
+  const conv = known.get(existingId) ?? (await loadConversation(em, existingId));
   if (!conv) throw new Error(`conversation ${existingId} vanished during intake`);
   const participants = new Set([...conv.participants, ...m.participants]);
   let automated = conv.automated && m.automated;

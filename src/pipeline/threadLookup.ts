@@ -1,6 +1,7 @@
 import type { EntityManager } from "typeorm";
 import { factsNeeded, type ConversationFacts, type ReferenceHit, type ThreadInput, type ThreadLookup, type ThreadOptions } from "../core/threading.js";
 import type { IntakeBatch } from "../store/intakeBatch.js";
+import { CONVERSATION_STATE_COLUMNS, conversationState, type ConversationState, type ConversationStateRow } from "../store/intakeWrites.js";
 import { fromDbDate, placeholders, select, type SqlValue } from "../store/sql.js";
 
 interface ConversationFactsRow {
@@ -18,6 +19,7 @@ const facts = (c: ConversationFactsRow): ConversationFacts => ({
 /**
  * Facts the threading rules need, read inside the intake transaction; only what the rules could use
  * is looked up (references decide alone when they hit; tag and subject only where they apply).
+ * `states` holds the current row of every conversation a reference hit, so intake need not read it again.
  */
 export async function lookupThread(
   em: EntityManager,
@@ -26,7 +28,8 @@ export async function lookupThread(
   ownId: string | null,
   input: ThreadInput,
   options: ThreadOptions,
-): Promise<ThreadLookup> {
+): Promise<ThreadLookup & { states: Map<number, ConversationState> }> {
+  const states = new Map<number, ConversationState>();
   const refIds = input.referenceIds;
   const references: ReferenceHit[] = [];
   // Messages that reference us (a reply stored before its parent) or the same ids as we do (siblings).
@@ -35,20 +38,25 @@ export async function lookupThread(
     const parts: string[] = [];
     const params: SqlValue[] = [];
     if (refIds.length > 0) {
-      parts.push(`SELECT \`conversationId\`, \`messageId\` AS \`hit\` FROM \`messages\` WHERE \`mailboxId\` = ? AND \`messageId\` IN ${placeholders(refIds.length)}`);
+      parts.push(
+        `SELECT m.\`messageId\` AS \`hit\`, ${CONVERSATION_STATE_COLUMNS} FROM \`messages\` m INNER JOIN \`conversations\` c ON c.\`id\` = m.\`conversationId\` ` +
+          `WHERE m.\`mailboxId\` = ? AND m.\`messageId\` IN ${placeholders(refIds.length)}`,
+      );
       params.push(mailboxId, ...refIds);
     }
     parts.push(
-      "SELECT m.`conversationId`, r.`refId` AS `hit` FROM `message_refs` r INNER JOIN `messages` m ON m.`id` = r.`messageRowId` " +
-        `WHERE r.\`mailboxId\` = ? AND r.\`refId\` IN ${placeholders(pointers.length)}`,
+      `SELECT r.\`refId\` AS \`hit\`, ${CONVERSATION_STATE_COLUMNS} FROM \`message_refs\` r INNER JOIN \`messages\` m ON m.\`id\` = r.\`messageRowId\` ` +
+        `INNER JOIN \`conversations\` c ON c.\`id\` = m.\`conversationId\` WHERE r.\`mailboxId\` = ? AND r.\`refId\` IN ${placeholders(pointers.length)}`,
     );
     params.push(mailboxId, ...pointers);
-    for (const row of await select<{ conversationId: number; hit: string }>(em, parts.join(" UNION ALL "), params)) {
-      references.push({ conversationId: Number(row.conversationId), refIndex: refIds.indexOf(row.hit) });
+    for (const row of await select<ConversationStateRow & { hit: string }>(em, parts.join(" UNION ALL "), params)) {
+      const state = conversationState(row);
+      states.set(state.id, state);
+      references.push({ conversationId: state.id, refIndex: refIds.indexOf(row.hit) });
     }
     for (const hit of batch.pendingRefsTo(pointers)) references.push({ conversationId: hit.conversationId, refIndex: refIds.indexOf(hit.refId) });
   }
-  if (references.length > 0) return { references, tagged: null, sameSubject: [] };
+  if (references.length > 0) return { references, tagged: null, sameSubject: [], states };
 
   const needed = factsNeeded(input, options);
   let tagged: ConversationFacts | null = null;
@@ -69,5 +77,5 @@ export async function lookupThread(
         )
       ).map(facts)
     : [];
-  return { references, tagged, sameSubject };
+  return { references, tagged, sameSubject, states };
 }

@@ -72,21 +72,30 @@ export async function insertConversation(
   );
 }
 
-export async function loadConversation(em: EntityManager, id: number): Promise<ConversationState | null> {
-  const rows = await select<{ id: number; participants: string | null; automated: number | boolean; lastMessageAt: unknown; status: string }>(
-    em,
-    "SELECT `id`, `participants`, `automated`, `lastMessageAt`, `status` FROM `conversations` WHERE `id` = ?",
-    [id],
-  );
-  const r = rows[0];
-  if (!r) return null;
+/** Columns of a conversation that intake reads, as a select list for alias `c`. */
+export const CONVERSATION_STATE_COLUMNS = "c.`id` AS `cid`, c.`participants` AS `cparticipants`, c.`automated` AS `cautomated`, c.`lastMessageAt` AS `clast`, c.`status` AS `cstatus`";
+
+export interface ConversationStateRow {
+  cid: number;
+  cparticipants: string | null;
+  cautomated: number | boolean;
+  clast: unknown;
+  cstatus: string;
+}
+
+export function conversationState(r: ConversationStateRow): ConversationState {
   return {
-    id: Number(r.id),
-    participants: r.participants ? (JSON.parse(r.participants) as string[]) : [],
-    automated: Boolean(Number(r.automated)),
-    lastMessageAt: fromDbDate(r.lastMessageAt),
-    status: r.status,
+    id: Number(r.cid),
+    participants: r.cparticipants ? (JSON.parse(r.cparticipants) as string[]) : [],
+    automated: Boolean(Number(r.cautomated)),
+    lastMessageAt: fromDbDate(r.clast),
+    status: r.cstatus,
   };
+}
+
+export async function loadConversation(em: EntityManager, id: number): Promise<ConversationState | null> {
+  const rows = await select<ConversationStateRow>(em, `SELECT ${CONVERSATION_STATE_COLUMNS} FROM \`conversations\` c WHERE c.\`id\` = ?`, [id]);
+  return rows[0] ? conversationState(rows[0]) : null;
 }
 
 export async function updateConversation(
