@@ -18,21 +18,13 @@ import { simpleParser } from "mailparser";
 import { createConnection } from "mysql2/promise";
 import { summarizeCpuProfile } from "./cpuprofile.js";
 import { ensureCorpus } from "./generate.js";
+import type { ImportSummary } from "../src/cli/commands/import.js";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const GOALS = { sqlite: 0.7, mysql: 0.5 } as const;
 type Dialect = keyof typeof GOALS;
 const LABEL: Record<Dialect, string> = { sqlite: "SQLite", mysql: "MariaDB" };
 
-interface ImportSummary {
-  files: number;
-  messages: number;
-  stored: number;
-  duplicate: number;
-  quarantined: number;
-  automated: number;
-  errors: number;
-}
 
 interface ImportRun {
   seconds: number;

@@ -8,7 +8,7 @@ export class Metrics {
   readonly jobsFinished: Counter<"type" | "outcome">;
 
   constructor(store: Store | null) {
-    collectDefaultMetrics({ register: this.registry, prefix: "draftgate_process_" });
+    collectDefaultMetrics({ register: this.registry, prefix: "draftgate_" });
     this.ingested = new Counter({
       name: "draftgate_messages_ingested_total",
       help: "Messages through the intake pipeline, by outcome (stored, duplicate, quarantined, automated).",

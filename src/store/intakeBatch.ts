@@ -1,19 +1,11 @@
 import type { EntityManager } from "typeorm";
 import { enqueueNewJobs, type NewJob } from "../queue/enqueue.js";
 import { BLOB_CHUNK_BYTES } from "./columns.js";
+import type { AttachmentRow } from "./entities/mail.js";
 import { appendEvents, type NewEvent } from "./events.js";
 import { dbDate, insertReturningId, placeholders, run, select, type SqlValue } from "./sql.js";
 
-export interface NewAttachment {
-  messageRowId: number;
-  filename: string | null;
-  contentType: string;
-  size: number;
-  contentId: string | null;
-  disposition: string | null;
-  sha256: string;
-  blobId: number;
-}
+export type NewAttachment = Omit<AttachmentRow, "id">;
 
 /** What a batch needs to know up front, so each message costs no lookup round trip of its own. */
 export interface BatchKeys {

@@ -1,39 +1,11 @@
 import type { EntityManager } from "typeorm";
-import type { Address, Direction, HeaderMap } from "../core/message.js";
+import type { MessageRow } from "./entities/mail.js";
 import { dbBool, dbDate, dbJson, fromDbDate, insertReturningId, placeholders, run, select, type SqlValue } from "./sql.js";
 
 /** The statements of the intake transaction (plain SQL, see sql.ts for why and how it stays portable). */
 
-export interface NewMessage {
-  mailboxId: number;
-  conversationId: number;
-  dedupeKey: string;
-  messageId: string | null;
-  inReplyTo: string | null;
-  references: string[];
-  subject: string;
-  fromAddress: string | null;
-  fromName: string | null;
-  to: Address[];
-  cc: Address[];
-  replyTo: Address[];
-  date: Date | null;
-  receivedAt: Date;
-  direction: Direction;
-  automated: boolean;
-  automatedReason: string | null;
-  text: string;
-  newText: string;
-  html: string | null;
-  headers: HeaderMap;
-  contentType: string;
-  contentHash: string;
-  size: number;
-  rawBlobId: number;
-  source: string;
-  sourceRef: string | null;
-  threadRule: string;
-}
+/** A message row before the database gives it an id. */
+export type NewMessage = Omit<MessageRow, "id" | "createdAt">;
 
 const MESSAGE_COLUMNS = [
   "mailboxId", "conversationId", "dedupeKey", "messageId", "inReplyTo", "references", "subject", "fromAddress", "fromName",
