@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command, Option } from "commander";
 import { packageRoot } from "../config/paths.js";
+import { backfillCommand } from "./commands/backfill.js";
 import { doctorCommand } from "./commands/doctor.js";
 import { importCommand } from "./commands/import.js";
 import { migrateCommand } from "./commands/migrate.js";
@@ -33,6 +34,15 @@ program
   .option("--json", "end with one JSON line: { files, messages, stored, duplicate, quarantined, automated, errors }")
   .argument("<paths...>", "files or folders")
   .action((paths: string[], opts) => importCommand(paths, opts));
+
+program
+  .command("backfill")
+  .description("fetch older mail from a mailbox's IMAP folders (what the first sync skipped); skips what is stored")
+  .requiredOption("--mailbox <name>", "configured mailbox")
+  .requiredOption("--since <date>", "fetch messages from this date on (YYYY-MM-DD)")
+  .option("--folder <name...>", "only these folders (default: the mailbox's folders)")
+  .option("--json", "print a JSON summary")
+  .action(backfillCommand);
 
 program
   .command("threads")

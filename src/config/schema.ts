@@ -15,17 +15,46 @@ const tls = z
   })
   .strict();
 
+const oauth2 = z
+  .object({
+    /** google and microsoft know their token endpoints; custom needs tokenUrl. */
+    provider: z.enum(["google", "microsoft", "custom"]),
+    clientId: z.string().min(1),
+    clientSecret: z.string().optional(),
+    refreshToken: z.string().min(1),
+    tokenUrl: z.string().url().optional(),
+    /** Microsoft 365 tenant (default "common"). */
+    tenant: z.string().optional(),
+    scope: z.string().optional(),
+  })
+  .strict()
+  .refine((o) => o.provider !== "custom" || o.tokenUrl, { message: "a custom provider needs tokenUrl", path: ["tokenUrl"] });
+
 const imap = z
   .object({
     host: z.string().min(1),
     port: port.default(993),
+    /** true: TLS from the start (993); false: plain, upgraded with STARTTLS when the server offers it. */
     secure: z.boolean().default(true),
+    /** Refuse to log in without TLS (STARTTLS required on a non-secure port). */
+    requireTLS: z.boolean().default(false),
     user: z.string().min(1),
     password: z.string().optional(),
+    /** A fixed XOAUTH2 access token (e.g. from a sidecar); or oauth2 to refresh one. */
+    accessToken: z.string().optional(),
+    oauth2: oauth2.optional(),
     folders: z.array(z.string().min(1)).min(1).default(["INBOX"]),
+    /** After a message is committed: add \\Seen. Off by default: the mailbox is left as it is. */
+    markSeen: z.boolean().default(false),
+    /** After a message is committed: move it to this folder. */
+    moveTo: z.string().min(1).optional(),
     tls: tls.optional(),
   })
-  .strict();
+  .strict()
+  .refine((i) => i.password !== undefined || i.accessToken !== undefined || i.oauth2 !== undefined, {
+    message: "imap needs password (or password_FILE), accessToken or oauth2",
+    path: ["password"],
+  });
 
 const smtp = z
   .object({
@@ -88,6 +117,25 @@ export const configSchema = z
         maxMessageBytes: z.number().int().positive().default(25 * 1024 * 1024),
         batchSize: z.number().int().min(1).max(1000).default(50),
         parseWorkers: z.union([z.literal("auto"), z.number().int().min(0).max(64)]).default("auto"),
+      })
+      .strict()
+      .prefault({}),
+    imap: z
+      .object({
+        /** IDLE is restarted at least this often: a silently dead IDLE must not stall a mailbox. */
+        maxIdleSeconds: duration.default(600),
+        /** Folders without IDLE (and a safety net for all) are checked this often. */
+        pollSeconds: duration.default(60),
+        /** Messages fetched and committed per transaction. */
+        batchSize: z.number().int().min(1).max(1000).default(50),
+        /** First start of a folder: "new-only", "all", or { since: <days> }. */
+        initialSync: z.union([z.enum(["new-only", "all"]), z.object({ since: z.number().positive() }).strict()]).default("new-only"),
+        leaseSeconds: duration.default(30),
+        reconnectBaseSeconds: duration.default(1),
+        reconnectMaxSeconds: duration.default(300),
+        /** After repeated authentication failures the retry slows to this cap: no login storms. */
+        authFailureMaxSeconds: duration.default(1800),
+        connectTimeoutSeconds: duration.default(30),
       })
       .strict()
       .prefault({}),

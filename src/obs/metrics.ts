@@ -1,4 +1,5 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
+import type { MailboxHealth } from "../ingest/imap/health.js";
 import type { Store } from "../store/store.js";
 
 /** Prometheus metrics of one process. Gauges that need the database are read on scrape. */
@@ -57,6 +58,27 @@ export class Metrics {
       });
     }
   }
+}
+
+/** Per-mailbox IMAP health as gauges, read from the pollers at scrape time. */
+export function registerImapMetrics(metrics: Metrics, health: () => MailboxHealth[]): void {
+  const gauge = (name: string, help: string, value: (h: MailboxHealth) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ["mailbox"],
+      registers: [metrics.registry],
+      collect() {
+        this.reset();
+        for (const h of health()) this.set({ mailbox: h.mailbox }, value(h));
+      },
+    });
+  gauge("draftgate_imap_polling", "1 while this process holds the mailbox's lease and polls it.", (h) => Number(h.polling));
+  gauge("draftgate_imap_connected", "1 while the IMAP connection is up.", (h) => Number(h.connected));
+  gauge("draftgate_imap_idling", "1 while the connection waits in IDLE.", (h) => Number(h.idling));
+  gauge("draftgate_imap_backlog", "Messages found on the server and not committed yet.", (h) => h.backlog);
+  gauge("draftgate_imap_consecutive_failures", "Failed sessions in a row (0 when healthy).", (h) => h.consecutiveFailures);
+  gauge("draftgate_imap_last_sync_timestamp_seconds", "When the last sync finished (Unix time).", (h) => (h.lastSyncAt ? h.lastSyncAt.getTime() / 1000 : 0));
 }
 
 function q(store: Store, ident: string): string {

@@ -29,7 +29,15 @@ export interface RawInput {
   /** Where it came from (file path and offset, folder/UID), for people reading quarantine. */
   sourceRef: string | null;
   receivedAt?: Date;
+  /**
+   * The size the source reported, when `raw` holds only the first part of a message too large to load
+   * (IMAP fetches oversized mail partially); such a message is quarantined with what was read.
+   */
+  declaredSize?: number;
 }
+
+/** Extra work in the same transaction as the messages it follows (e.g. advancing an IMAP checkpoint). */
+export type InTransaction = (em: EntityManager, committed: readonly RawInput[]) => Promise<void>;
 
 export type IntakeOutcome =
   | { kind: "stored"; messageRowId: number; conversationId: number; automated: boolean; threadRule: string }
@@ -90,8 +98,8 @@ export class Intake {
   ) {}
 
   /** Ingests inputs in one transaction (falling back to one each); returns one outcome per input, in order. */
-  async ingest(mailbox: MailboxRef, inputs: RawInput[]): Promise<IntakeOutcome[]> {
-    return this.commit(mailbox, await this.prepare(inputs));
+  async ingest(mailbox: MailboxRef, inputs: RawInput[], inTransaction?: InTransaction): Promise<IntakeOutcome[]> {
+    return this.commit(mailbox, await this.prepare(inputs), inTransaction);
   }
 
   /**
@@ -103,13 +111,13 @@ export class Intake {
   }
 
   /** Stores a prepared batch in one transaction (falling back to one each). */
-  async commit(mailbox: MailboxRef, prepared: PreparedBatch): Promise<IntakeOutcome[]> {
+  async commit(mailbox: MailboxRef, prepared: PreparedBatch, inTransaction?: InTransaction): Promise<IntakeOutcome[]> {
     let outcomes: IntakeOutcome[];
     try {
-      outcomes = await this.store.tx((em) => this.persistAll(em, mailbox, prepared));
+      outcomes = await this.store.tx((em) => this.persistAll(em, mailbox, prepared, inTransaction));
     } catch (batchError) {
       outcomes = [];
-      for (const p of prepared) outcomes.push(await this.persistAloneOrQuarantine(mailbox, p, batchError));
+      for (const p of prepared) outcomes.push(await this.persistAloneOrQuarantine(mailbox, p, batchError, inTransaction));
     }
     if (this.onCommitted) outcomes.forEach((o, i) => this.onCommitted!(o, prepared[i]!.input));
     return outcomes;
@@ -146,28 +154,35 @@ export class Intake {
     });
   }
 
-  private async persistAll(em: EntityManager, mailbox: MailboxRef, prepared: PreparedBatch): Promise<IntakeOutcome[]> {
+  private async persistAll(em: EntityManager, mailbox: MailboxRef, prepared: PreparedBatch, inTransaction?: InTransaction): Promise<IntakeOutcome[]> {
     const batch = await IntakeBatch.open(em, mailbox.id, batchKeys(prepared));
     const out: IntakeOutcome[] = [];
     for (const p of prepared) {
       out.push(p.kind === "reject" ? await quarantine(em, batch, mailbox, p, p.code, p.reason) : await this.storeMessage(em, batch, mailbox, p));
     }
     await batch.flush();
+    await inTransaction?.(em, prepared.map((p) => p.input));
     return out;
   }
 
-  private async persistAloneOrQuarantine(mailbox: MailboxRef, p: Prepared, firstError: unknown): Promise<IntakeOutcome> {
+  private async persistAloneOrQuarantine(mailbox: MailboxRef, p: Prepared, firstError: unknown, inTransaction?: InTransaction): Promise<IntakeOutcome> {
     try {
-      return (await this.store.tx((em) => this.persistAll(em, mailbox, [p])))[0]!;
+      return (await this.store.tx((em) => this.persistAll(em, mailbox, [p], inTransaction)))[0]!;
     } catch (err) {
       const reason = `could not be stored: ${(err as Error).message ?? String(firstError)}`.slice(0, 1000);
       const reject: Prepared = { input: p.input, rawSha: p.rawSha, kind: "reject", code: "ESTORE", reason };
-      return (await this.store.tx((em) => this.persistAll(em, mailbox, [reject])))[0]!;
+      return (await this.store.tx((em) => this.persistAll(em, mailbox, [reject], inTransaction)))[0]!;
     }
   }
 
   private async prepareOne(input: RawInput): Promise<Prepared> {
     const rawSha = sha256(input.raw);
+    if (input.declaredSize !== undefined && input.declaredSize > this.options.maxMessageBytes) {
+      const reason =
+        `message is ${input.declaredSize} bytes, over ingest.maxMessageBytes (${this.options.maxMessageBytes}); ` +
+        `the first ${input.raw.length} bytes are kept here and the whole message stays at its source (${input.sourceRef ?? input.source})`;
+      return { input, rawSha, kind: "reject", code: "ETOOBIG", reason };
+    }
     if (input.raw.length > this.options.maxMessageBytes) {
       const reason = `message is ${input.raw.length} bytes, over ingest.maxMessageBytes (${this.options.maxMessageBytes})`;
       return { input, rawSha, kind: "reject", code: "ETOOBIG", reason };

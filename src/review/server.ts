@@ -4,11 +4,14 @@ import type { Logger } from "../obs/logger.js";
 import type { Metrics } from "../obs/metrics.js";
 import { readiness } from "../obs/health.js";
 import type { Store } from "../store/store.js";
+import type { MailboxHealth } from "../ingest/imap/health.js";
 
 export interface WebDeps {
   store: Store;
   metrics: Metrics;
   log: Logger;
+  /** IMAP pollers of this process, shown in the readiness detail. */
+  imapHealth?: () => MailboxHealth[];
 }
 
 /** The HTTP surface: health, readiness and metrics now; the review page and API mount here too. */
@@ -23,7 +26,8 @@ export function createApp(deps: WebDeps): Express {
 
   app.get("/readyz", async (_req, res) => {
     const result = await readiness(deps.store);
-    res.status(result.ready ? 200 : 503).json(result);
+    // Mailbox problems are reported, not fatal: a wrong password is not cured by restarting the process.
+    res.status(result.ready ? 200 : 503).json(deps.imapHealth ? { ...result, mailboxes: deps.imapHealth() } : result);
   });
 
   app.get("/metrics", async (_req, res) => {

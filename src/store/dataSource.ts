@@ -3,6 +3,7 @@ import { dirname, resolve } from "node:path";
 import { createConnection } from "mysql2/promise";
 import { DataSource, type DataSourceOptions } from "typeorm";
 import type { Dialect } from "./columns.js";
+import { imapEntities } from "./entities/imap.js";
 import { mailEntities } from "./entities/mail.js";
 import { reviewEntities } from "./entities/review.js";
 import { workEntities } from "./entities/work.js";
@@ -31,7 +32,7 @@ export function redactUrl(url: string): string {
 }
 
 export function entitiesFor(dialect: Dialect) {
-  return [...mailEntities(dialect), ...workEntities(dialect), ...reviewEntities(dialect)];
+  return [...mailEntities(dialect), ...workEntities(dialect), ...reviewEntities(dialect), ...imapEntities(dialect)];
 }
 
 /** Builds (does not open) the TypeORM data source for a database URL. */

@@ -1,8 +1,35 @@
 import type { Config } from "../../config/schema.js";
 import { ConfigError } from "../../config/errors.js";
 import { loadConfig } from "../../config/load.js";
+import { ImapClientFactory } from "../../ingest/imap/client.js";
+import { createLogger } from "../../obs/logger.js";
 import { redactUrl } from "../../store/dataSource.js";
 import { Store } from "../../store/store.js";
+
+/** Logs in to a mailbox, lists what matters of its capabilities and folders, logs out. */
+async function checkImap(config: Config, name: string, imap: NonNullable<Config["mailboxes"][number]["imap"]>): Promise<Check> {
+  const where = `${imap.user}@${imap.host}:${imap.port}${imap.secure ? " (TLS)" : ""}`;
+  const log = createLogger({ level: "silent", pretty: "never" });
+  try {
+    const client = await new ImapClientFactory(imap, config.imap, log).connect({ disableAutoIdle: true });
+    try {
+      const caps = ["IDLE", "CONDSTORE", "QRESYNC", "UIDPLUS", "MOVE"].filter((c) => client.capabilities.has(c));
+      const folders: string[] = [];
+      for (const folder of imap.folders) {
+        const st = await client.status(folder, { messages: true, uidValidity: true, uidNext: true });
+        folders.push(st ? `${folder}: ${st.messages ?? "?"} messages` : `${folder}: cannot open`);
+      }
+      const noIdle = caps.includes("IDLE") ? "" : "; no IDLE: new mail is found by polling every imap.pollSeconds";
+      return { name: `mailbox ${name}`, ok: caps.includes("IDLE") ? true : "warn", detail: `logged in as ${where}; ${caps.join(" ")}; ${folders.join(", ")}${noIdle}` };
+    } finally {
+      await client.logout().catch(() => client.close());
+    }
+  } catch (err) {
+    const e = err as { authenticationFailed?: boolean; responseText?: string; message?: string; code?: string };
+    const why = e.authenticationFailed ? `authentication failed: ${e.responseText ?? e.message}` : `${e.code ? `${e.code}: ` : ""}${e.message}`;
+    return { name: `mailbox ${name}`, ok: false, detail: `${where}: ${why}` };
+  }
+}
 
 interface Check {
   name: string;
@@ -35,11 +62,11 @@ export async function doctorCommand(opts: { json?: boolean }): Promise<void> {
       await store?.close().catch(() => undefined);
     }
     for (const m of config.mailboxes) {
-      checks.push({
-        name: `mailbox ${m.name}`,
-        ok: m.imap ? true : "warn",
-        detail: m.imap ? `${m.address} via ${m.imap.host}:${m.imap.port} (login is checked by the IMAP ingest)` : `${m.address}: no imap settings (import-only)`,
-      });
+      if (!m.imap) {
+        checks.push({ name: `mailbox ${m.name}`, ok: "warn", detail: `${m.address}: no imap settings (import-only)` });
+        continue;
+      }
+      checks.push(await checkImap(config, m.name, m.imap));
     }
     checks.push({
       name: "model",

@@ -1,5 +1,8 @@
 import type { Server } from "node:http";
-import { Metrics } from "../../obs/metrics.js";
+import { ImapIngest } from "../../ingest/imap/ingest.js";
+import { Metrics, registerImapMetrics } from "../../obs/metrics.js";
+import { intakeOptions } from "../../pipeline/fromConfig.js";
+import { Intake } from "../../pipeline/intake.js";
 import { jobHandlers } from "../../queue/handlers.js";
 import { Worker } from "../../queue/worker.js";
 import { createApp, listen } from "../../review/server.js";
@@ -28,9 +31,19 @@ export async function startCommand(opts: { roles: string }): Promise<void> {
   for (const m of ctx.config.mailboxes) await ensureMailbox(store, m.name, m.address);
   const metrics = new Metrics(store);
 
+  let imap: ImapIngest | null = null;
+  if (roles.includes("ingest")) {
+    const intake = new Intake(store, intakeOptions(ctx.config), (outcome, input) => {
+      metrics.ingested.inc({ outcome: outcome.kind === "stored" && outcome.automated ? "automated" : outcome.kind, source: input.source });
+    });
+    imap = await ImapIngest.start({ store, intake, config: ctx.config, log: ctx.log });
+    registerImapMetrics(metrics, () => imap!.health());
+  }
+
   let server: Server | null = null;
   if (roles.includes("web")) {
-    server = await listen(createApp({ store, metrics, log: ctx.log.child({ component: "web" }) }), ctx.config.http.host, ctx.config.http.port);
+    const web = { store, metrics, log: ctx.log.child({ component: "web" }), imapHealth: imap ? () => imap!.health() : undefined };
+    server = await listen(createApp(web), ctx.config.http.host, ctx.config.http.port);
     const addr = server.address();
     log.info({ url: `http://${ctx.config.http.host === "0.0.0.0" ? "127.0.0.1" : ctx.config.http.host}:${typeof addr === "object" && addr ? addr.port : ctx.config.http.port}/` }, "web server listening");
   }
@@ -61,7 +74,7 @@ export async function startCommand(opts: { roles: string }): Promise<void> {
     log.info({ signal }, "shutting down: no new work; finishing or releasing running jobs");
     const closing = server ? new Promise<void>((r) => server!.close(() => r())) : Promise.resolve();
     server?.closeIdleConnections();
-    await worker.stop();
+    await Promise.all([worker.stop(), imap?.stop()]);
     await closing;
     await store.close();
     log.info("stopped");

@@ -1,0 +1,281 @@
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+import type { ImapFlow } from "imapflow";
+import type { Config, MailboxConfig } from "../../config/schema.js";
+import { retryDelayMs } from "../../core/backoff.js";
+import type { Logger } from "../../obs/logger.js";
+import type { Intake, MailboxRef } from "../../pipeline/intake.js";
+import type { Store } from "../../store/store.js";
+import { advanceCheckpoint, readCheckpoint, resetCheckpoint, type Checkpoint } from "./checkpoint.js";
+import { ImapClientFactory } from "./client.js";
+import { emptyHealth, type MailboxHealth } from "./health.js";
+import { fetchAndIngest } from "./fetch.js";
+import { acquireLease, releaseLease, renewLease } from "./lease.js";
+
+type ImapSettings = NonNullable<MailboxConfig["imap"]>;
+
+export interface PollerDeps {
+  store: Store;
+  intake: Intake;
+  mailbox: MailboxRef & { name: string };
+  settings: ImapSettings;
+  config: Config;
+  log: Logger;
+  /** Identifies this process in lease rows. */
+  owner?: string;
+}
+
+/** Consecutive authentication failures after which the slower retry cap applies. */
+const AUTH_FAILURES_BEFORE_SLOWDOWN = 3;
+
+class SessionEnded extends Error {}
+
+/**
+ * Polls one mailbox: holds its lease, keeps one IMAP connection, syncs every configured folder from its
+ * checkpoint, then waits in IDLE (restarted every imap.maxIdleSeconds) on the first folder and polls the
+ * others every imap.pollSeconds. Any failure ends the session; it reconnects with exponential backoff
+ * and jitter (slower after repeated authentication failures). It never throws out of its loop, so one
+ * broken mailbox never stops the others.
+ */
+export class MailboxPoller {
+  private readonly state: MailboxHealth;
+  private readonly factory: ImapClientFactory;
+  private readonly owner: string;
+  private readonly log: Logger;
+  private stopped = false;
+  private loop: Promise<void> | null = null;
+  private client: ImapFlow | null = null;
+  private wakeSleep: (() => void) | null = null;
+  private wakeSession: ((reason: "exists" | "closed" | "lease-lost" | "stop") => void) | null = null;
+  private failures = 0;
+  private authFailures = 0;
+
+  constructor(private readonly deps: PollerDeps) {
+    this.state = emptyHealth(deps.mailbox.name);
+    this.log = deps.log.child({ component: "imap", mailbox: deps.mailbox.name });
+    this.factory = new ImapClientFactory(deps.settings, deps.config.imap, this.log);
+    this.owner = deps.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  /** A snapshot; `idling` is read live from the connection. */
+  get health(): MailboxHealth {
+    return { ...this.state, idling: Boolean(this.client?.idling) };
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wakeSleep?.();
+    this.wakeSession?.("stop");
+    await this.loop;
+  }
+
+  private get ttlMs(): number {
+    return this.deps.config.imap.leaseSeconds * 1000;
+  }
+
+  private async run(): Promise<void> {
+    const { store, mailbox } = this.deps;
+    while (!this.stopped) {
+      let held = false;
+      try {
+        held = await acquireLease(store, mailbox.id, this.owner, this.ttlMs);
+      } catch (err) {
+        this.log.error({ err }, "could not read the mailbox lease");
+      }
+      this.state.polling = held;
+      if (!held) {
+        await this.sleep(this.ttlMs / 3);
+        continue;
+      }
+      const renew = setInterval(() => {
+        renewLease(store, mailbox.id, this.owner, this.ttlMs)
+          .then((ok) => {
+            if (!ok) {
+              this.log.warn("lost the mailbox lease to another process; stopping this poller's session");
+              this.wakeSession?.("lease-lost");
+            }
+          })
+          .catch((err) => this.log.warn({ err }, "lease renewal failed"));
+      }, this.ttlMs / 3);
+      renew.unref();
+      try {
+        await this.session();
+        this.failures = 0;
+      } catch (err) {
+        if (!this.stopped) this.recordFailure(err);
+      } finally {
+        clearInterval(renew);
+        this.closeClient();
+      }
+      if (this.stopped) break;
+      if (this.failures > 0) {
+        const cap = this.authFailures >= AUTH_FAILURES_BEFORE_SLOWDOWN ? this.deps.config.imap.authFailureMaxSeconds : this.deps.config.imap.reconnectMaxSeconds;
+        const delay = retryDelayMs(this.failures, this.deps.config.imap.reconnectBaseSeconds * 1000, cap * 1000);
+        this.state.retryAt = new Date(Date.now() + delay);
+        this.log.info({ retryInMs: delay, failures: this.failures }, "reconnecting after a delay");
+        await this.sleep(delay);
+        this.state.retryAt = null;
+      }
+    }
+    this.state.polling = false;
+    await releaseLease(store, mailbox.id, this.owner).catch(() => undefined);
+  }
+
+  private recordFailure(err: unknown): void {
+    const e = err as { message?: string; authenticationFailed?: boolean; code?: string; responseText?: string };
+    this.failures++;
+    this.authFailures = e.authenticationFailed ? this.authFailures + 1 : 0;
+    this.state.lastError = `${e.authenticationFailed ? "authentication failed: " : ""}${e.responseText ?? e.message ?? String(err)}`.slice(0, 500);
+    this.state.lastErrorAt = new Date();
+    this.state.consecutiveFailures = this.failures;
+    this.log.warn({ err: { message: e.message, code: e.code, authenticationFailed: e.authenticationFailed }, failures: this.failures }, "IMAP session failed");
+  }
+
+  /** One connection's life: sync everything, then react to new mail until something ends it. */
+  private async session(): Promise<void> {
+    const client = await this.factory.connect();
+    this.client = client;
+    this.authFailures = 0;
+    this.state.connected = true;
+    this.state.capabilities = [...client.capabilities.keys()];
+    this.log.info({ capabilities: this.state.capabilities.length }, "connected");
+
+    let pending: "exists" | null = null;
+    let ended: "closed" | "lease-lost" | "stop" | null = null;
+    let notify: (() => void) | null = null;
+    const signal = (reason: "exists" | "closed" | "lease-lost" | "stop") => {
+      if (reason === "exists") pending = "exists";
+      else ended ??= reason;
+      notify?.();
+    };
+    this.wakeSession = signal;
+    const primary = this.deps.settings.folders[0]!;
+    client.on("exists", (ev: { path: string }) => {
+      if (ev.path === primary) signal("exists");
+    });
+    client.on("close", () => signal("closed"));
+    client.on("error", (err: Error) => this.log.warn({ err: { message: err.message } }, "IMAP connection error"));
+
+    await this.syncFolders(client, this.deps.settings.folders);
+    let nextPoll = Date.now() + this.deps.config.imap.pollSeconds * 1000;
+    for (;;) {
+      if (!pending && !ended) {
+        await new Promise<void>((resolve) => {
+          notify = resolve;
+          const timer = setTimeout(resolve, Math.max(0, nextPoll - Date.now()));
+          timer.unref();
+        });
+        notify = null;
+      }
+      const reason = ended as "closed" | "lease-lost" | "stop" | null;
+      if (reason === "stop") return;
+      if (reason !== null) throw new SessionEnded(reason === "closed" ? "connection closed" : "lease lost");
+      if (pending) {
+        pending = null;
+        await this.syncFolders(client, [primary]);
+      } else if (Date.now() >= nextPoll) {
+        // Safety net: a missed EXISTS or a folder without IDLE is caught here.
+        await this.syncFolders(client, this.deps.settings.folders);
+        nextPoll = Date.now() + this.deps.config.imap.pollSeconds * 1000;
+      }
+    }
+  }
+
+  /** Syncs folders in order and leaves the first configured folder selected (that is where IDLE waits). */
+  private async syncFolders(client: ImapFlow, folders: string[]): Promise<void> {
+    for (const folder of folders) await this.syncFolder(client, folder);
+    const primary = this.deps.settings.folders[0]!;
+    if (folders.length > 1 || folders[0] !== primary) await client.mailboxOpen(primary, { readOnly: this.readOnly });
+    this.state.lastSyncAt = new Date();
+  }
+
+  private get readOnly(): boolean {
+    return !this.deps.settings.markSeen && !this.deps.settings.moveTo;
+  }
+
+  private async syncFolder(client: ImapFlow, folder: string): Promise<void> {
+    const { store, mailbox, config } = this.deps;
+    const opened = await client.mailboxOpen(folder, { readOnly: this.readOnly });
+    const uidValidity = String(opened.uidValidity);
+    let cp = await readCheckpoint(store, mailbox.id, folder);
+    if (!cp) {
+      cp = await this.initialCheckpoint(client, uidValidity, opened.uidNext);
+      await resetCheckpoint(store, mailbox.id, folder, cp);
+      this.log.info({ folder, lastUid: cp.lastUid, initialSync: config.imap.initialSync }, "first sync of folder");
+    } else if (cp.uidValidity !== uidValidity) {
+      // The folder was recreated: UIDs mean nothing now. Fetch everything again; intake recognises what
+      // it has by Message-ID (or content), so nothing is stored twice and new mail comes in.
+      this.log.warn({ folder, was: cp.uidValidity, now: uidValidity }, "UIDVALIDITY changed: resyncing the folder by Message-ID");
+      cp = { uidValidity, lastUid: 0, highestModseq: null };
+      await resetCheckpoint(store, mailbox.id, folder, cp);
+    }
+    if (opened.uidNext - 1 > cp.lastUid) await this.fetchNew(client, folder, cp);
+    if (this.deps.settings.moveTo && cp.lastUid > 0 && opened.exists > 0) {
+      // Everything up to the checkpoint is committed; moving it is safe and idempotent (a crash
+      // between commit and move is caught up here).
+      await client.messageMove(`1:${cp.lastUid}`, this.deps.settings.moveTo, { uid: true });
+    }
+  }
+
+  private async initialCheckpoint(client: ImapFlow, uidValidity: string, uidNext: number): Promise<Checkpoint> {
+    const mode = this.deps.config.imap.initialSync;
+    if (mode === "all") return { uidValidity, lastUid: 0, highestModseq: null };
+    if (mode === "new-only") return { uidValidity, lastUid: Math.max(0, uidNext - 1), highestModseq: null };
+    const since = new Date(Date.now() - mode.since * 86_400_000);
+    const uids = (await client.search({ since }, { uid: true })) || [];
+    const first = uids.length ? Math.min(...uids) : uidNext;
+    return { uidValidity, lastUid: Math.max(0, first - 1), highestModseq: null };
+  }
+
+  /** Fetches and commits every message above the checkpoint, in UID order, in bounded batches. */
+  private async fetchNew(client: ImapFlow, folder: string, cp: Checkpoint): Promise<void> {
+    const { store, intake, mailbox, config } = this.deps;
+    const found = (await client.search({ uid: `${cp.lastUid + 1}:*` }, { uid: true })) || [];
+    const uids = found.filter((u) => u > cp.lastUid).sort((a, b) => a - b);
+    this.state.backlog = uids.length;
+    await fetchAndIngest(client, { intake, mailbox, folder, uidValidity: cp.uidValidity, uids, maxMessageBytes: config.ingest.maxMessageBytes, batchSize: config.imap.batchSize }, {
+      inTransaction: (em, lastUid) => advanceCheckpoint(em, mailbox.id, folder, cp.uidValidity, lastUid),
+      // Everything in a batch vanished before it could be fetched: move past it all the same.
+      emptyBatch: (lastUid) => store.tx((em) => advanceCheckpoint(em, mailbox.id, folder, cp.uidValidity, lastUid)),
+      committed: async (batch) => {
+        cp.lastUid = batch[batch.length - 1]!;
+        this.state.backlog -= batch.length;
+        if (this.deps.settings.markSeen) await client.messageFlagsAdd(batch.join(","), ["\\Seen"], { uid: true });
+      },
+    });
+  }
+
+  private closeClient(): void {
+    this.wakeSession = null;
+    this.state.connected = false;
+    this.state.idling = false;
+    const client = this.client;
+    this.client = null;
+    if (client) {
+      client.removeAllListeners("exists");
+      client.on("error", () => undefined);
+      try {
+        client.close();
+      } catch {
+        // already closed
+      }
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const self = this;
+      function done() {
+        clearTimeout(timer);
+        self.wakeSleep = null;
+        resolve();
+      }
+      this.wakeSleep = done;
+    });
+  }
+}
