@@ -108,3 +108,36 @@ describe("the gateway process against a real Dovecot", function () {
     }
   });
 });
+
+describe("draftgate doctor with IMAP mailboxes", function () {
+  this.timeout(120_000);
+  let dovecot: Dovecot;
+  let dir: string;
+  before(async () => {
+    dovecot = await startDovecot({ users: [{ user: "support", password: "secret" }] });
+    dir = mkdtempSync(join(tmpdir(), "draftgate-doctor-"));
+  });
+  after(async () => {
+    await dovecot?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("logs in and lists capabilities, and reports a wrong password as a failed check", async () => {
+    const good = join(dir, "good.yaml");
+    writeFileSync(good, imapTestConfigYaml(dovecot, "support", "secret"));
+    const db = await freshSqlite();
+    try {
+      const ok = await runCli(["doctor"], { DATABASE_URL: db.url, DRAFTGATE_CONFIG: good });
+      assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+      assert.match(ok.stdout, /ok +mailbox support: logged in as support@127\.0\.0\.1:\d+; IDLE/);
+      const bad = join(dir, "bad.yaml");
+      writeFileSync(bad, imapTestConfigYaml(dovecot, "support", "wrong"));
+      const failed = await runCli(["doctor"], { DATABASE_URL: db.url, DRAFTGATE_CONFIG: bad });
+      assert.equal(failed.code, 1);
+      assert.match(failed.stdout, /FAIL +mailbox support: .*authentication failed/i);
+      assert.doesNotMatch(failed.stdout + failed.stderr, /wrong/, "the password never reaches the output");
+    } finally {
+      await db.drop();
+    }
+  });
+});

@@ -167,4 +167,34 @@ describe("IMAP ingest against a real Dovecot", function () {
       await client.logout();
     }
   });
+
+  it("keeps receiving after IDLE has been restarted by imap.maxIdleSeconds", async () => {
+    const config = imapTestConfig(dovecot, [{ name: "support", user: "support", password: "secret" }], { imap: { maxIdleSeconds: 1 } });
+    const p = await start(config);
+    await waitFor(() => p.health.idling, 20_000, "IDLE");
+    await new Promise((r) => setTimeout(r, 2500));
+    await dovecot.append("support", "INBOX", testMessage("after IDLE restarts"));
+    await waitFor(async () => (await countMessages(db.store)) === 1, 10_000, "the message");
+  });
+
+  it("moves committed messages to the configured folder, and only those", async () => {
+    const config = imapTestConfig(dovecot, [{ name: "support", user: "support", password: "secret", moveTo: "Processed" }]);
+    await dovecot.appendMany("support", "Processed", []);
+    await dovecot.appendMany("support", "INBOX", [testMessage("move me 1"), testMessage("move me 2")]);
+    const p = await start(config);
+    await waitFor(async () => (await countMessages(db.store)) === 2, 20_000, "2 messages");
+    const { ImapFlow } = await import("imapflow");
+    const client = new ImapFlow({ host: dovecot.host, port: dovecot.port, secure: false, auth: { user: "support", pass: "secret" }, logger: false });
+    await client.connect();
+    try {
+      await waitFor(async () => {
+        const inbox = await client.status("INBOX", { messages: true });
+        const done = await client.status("Processed", { messages: true });
+        return inbox !== false && done !== false && inbox.messages === 0 && done.messages === 2;
+      }, 10_000, "the move");
+    } finally {
+      await client.logout();
+    }
+    assert.equal(p.health.consecutiveFailures, 0);
+  });
 });

@@ -71,7 +71,7 @@ export async function doctorCommand(opts: { json?: boolean }): Promise<void> {
     checks.push({
       name: "model",
       ok: config.llm.model ? true : "warn",
-      detail: config.llm.model ? `configured: ${config.llm.model}` : "no model configured: triage by rules, drafts from templates",
+      detail: config.llm.model ? `configured: ${config.llm.model}` : "no model configured (llm.model is empty)",
     });
   }
   if (opts.json) process.stdout.write(JSON.stringify({ ok: checks.every((c) => c.ok !== false), checks }, null, 2) + "\n");
