@@ -140,4 +140,23 @@ describe("draftgate doctor with IMAP mailboxes", function () {
       await db.drop();
     }
   });
+
+  it("shows a running gateway's login failures and backoff for the mailbox", async () => {
+    const bad = join(dir, "bad-running.yaml");
+    writeFileSync(bad, imapTestConfigYaml(dovecot, "support", "wrong"));
+    const db = await freshSqlite();
+    const running = gateway(bad, db);
+    try {
+      let out = "";
+      await waitFor(async () => {
+        out = (await runCli(["doctor"], { DATABASE_URL: db.url, DRAFTGATE_CONFIG: bad })).stdout;
+        return /poller support: polled by .*failures in a row [2-9]/.test(out);
+      }, 60_000, "doctor to show repeated failures");
+      assert.match(out, /poller support: polled by [^:]+:\d+:\w+: disconnected; .*last error .*authentication failed/i);
+    } finally {
+      running.child.kill("SIGTERM");
+      await running;
+      await db.drop();
+    }
+  });
 });

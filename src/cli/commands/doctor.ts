@@ -2,6 +2,10 @@ import type { Config } from "../../config/schema.js";
 import { ConfigError } from "../../config/errors.js";
 import { loadConfig } from "../../config/load.js";
 import { ImapClientFactory } from "../../ingest/imap/client.js";
+import type { MailboxHealth } from "../../ingest/imap/health.js";
+import { readLease } from "../../ingest/imap/lease.js";
+import type { ImapCheckpointRow } from "../../store/entities/imap.js";
+import { findMailbox } from "../../store/mailboxes.js";
 import { createLogger } from "../../obs/logger.js";
 import { redactUrl } from "../../store/dataSource.js";
 import { Store } from "../../store/store.js";
@@ -31,6 +35,27 @@ async function checkImap(config: Config, name: string, imap: NonNullable<Config[
   }
 }
 
+/** What the running gateway last reported for a mailbox (through its lease row) and where sync stands. */
+async function pollerStatus(store: Store, name: string): Promise<Check> {
+  const row = await findMailbox(store, name);
+  const lease = row ? await readLease(store, row.id) : null;
+  const checkpoints = row
+    ? await store.read((em) => em.getRepository<ImapCheckpointRow>("ImapCheckpoint").find({ where: { mailboxId: row.id }, order: { folder: "ASC" } }))
+    : [];
+  const synced = checkpoints.map((c) => `${c.folder} at UID ${c.lastUid} (${c.updatedAt.toISOString()})`).join(", ") || "not synced yet";
+  if (!lease || lease.leaseUntil.getTime() < Date.now()) {
+    return { name: `poller ${name}`, ok: "warn", detail: `no running gateway polls it now; checkpoints: ${synced}` };
+  }
+  const s = (lease.status ?? {}) as Partial<Record<keyof MailboxHealth, unknown>>;
+  const state = s.connected ? (s.idling ? "connected, idling" : "connected") : "disconnected";
+  const error = s.lastError ? `; last error ${String(s.lastErrorAt)}: ${String(s.lastError)}` : "";
+  return {
+    name: `poller ${name}`,
+    ok: s.connected ? true : "warn",
+    detail: `polled by ${lease.owner}: ${state}; last sync ${String(s.lastSyncAt ?? "never")}; backlog ${Number(s.backlog ?? 0)}; failures in a row ${Number(s.consecutiveFailures ?? 0)}${error}; checkpoints: ${synced}`,
+  };
+}
+
 interface Check {
   name: string;
   ok: boolean | "warn";
@@ -50,23 +75,28 @@ export async function doctorCommand(opts: { json?: boolean }): Promise<void> {
   if (config) {
     const url = redactUrl(config.database.url);
     let store: Store | null = null;
+    let current = false;
     try {
       store = await Store.open(config.database.url);
       await store.ping();
       checks.push({ name: "database", ok: true, detail: `${store.dialect} at ${url} reachable` });
       const pending = await store.hasPendingMigrations();
+      current = !pending;
       checks.push({ name: "migrations", ok: pending ? "warn" : true, detail: pending ? "pending: run `draftgate migrate` (start also does)" : "current" });
     } catch (err) {
       checks.push({ name: "database", ok: false, detail: `${url}: ${(err as Error).message}` });
+    }
+    try {
+      for (const m of config.mailboxes) {
+        if (!m.imap) {
+          checks.push({ name: `mailbox ${m.name}`, ok: "warn", detail: `${m.address}: no imap settings (import-only)` });
+          continue;
+        }
+        checks.push(await checkImap(config, m.name, m.imap));
+        if (store && current) checks.push(await pollerStatus(store, m.name));
+      }
     } finally {
       await store?.close().catch(() => undefined);
-    }
-    for (const m of config.mailboxes) {
-      if (!m.imap) {
-        checks.push({ name: `mailbox ${m.name}`, ok: "warn", detail: `${m.address}: no imap settings (import-only)` });
-        continue;
-      }
-      checks.push(await checkImap(config, m.name, m.imap));
     }
     checks.push({
       name: "model",

@@ -31,12 +31,22 @@ export async function acquireLease(store: Store, mailboxId: number, owner: strin
   }
 }
 
-/** Extends a lease this owner holds; false when it was lost (then stop polling at once). */
-export async function renewLease(store: Store, mailboxId: number, owner: string, ttlMs: number): Promise<boolean> {
+/**
+ * Extends a lease this owner holds and records its health for other processes (doctor, readiness);
+ * false when the lease was lost (then stop polling at once).
+ */
+export async function renewLease(store: Store, mailboxId: number, owner: string, ttlMs: number, status?: Record<string, unknown>): Promise<boolean> {
   return store.tx(async (em) => {
-    const res = await em.getRepository<MailboxLeaseRow>("MailboxLease").update({ mailboxId, owner }, { leaseUntil: new Date(Date.now() + ttlMs) });
+    const res = await em
+      .getRepository<MailboxLeaseRow>("MailboxLease")
+      .update({ mailboxId, owner }, { leaseUntil: new Date(Date.now() + ttlMs), ...(status ? { status: status as never } : {}) });
     return (res.affected ?? 0) > 0;
   });
+}
+
+/** The lease row of a mailbox: who polls it and its last reported health. */
+export async function readLease(store: Store, mailboxId: number): Promise<MailboxLeaseRow | null> {
+  return store.read((em) => em.getRepository<MailboxLeaseRow>("MailboxLease").findOneBy({ mailboxId }));
 }
 
 /** Gives the mailbox up now (clean shutdown), so another process need not wait for the TTL. */

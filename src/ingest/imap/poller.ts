@@ -79,40 +79,43 @@ export class MailboxPoller {
 
   private async run(): Promise<void> {
     const { store, mailbox } = this.deps;
-    while (!this.stopped) {
-      let held = false;
-      try {
-        held = await acquireLease(store, mailbox.id, this.owner, this.ttlMs);
-      } catch (err) {
-        this.log.error({ err }, "could not read the mailbox lease");
-      }
-      this.state.polling = held;
-      if (!held) {
-        await this.sleep(this.ttlMs / 3);
-        continue;
-      }
-      const renew = setInterval(() => {
-        renewLease(store, mailbox.id, this.owner, this.ttlMs)
-          .then((ok) => {
-            if (!ok) {
-              this.log.warn("lost the mailbox lease to another process; stopping this poller's session");
-              this.wakeSession?.("lease-lost");
-            }
-          })
-          .catch((err) => this.log.warn({ err }, "lease renewal failed"));
-      }, this.ttlMs / 3);
-      renew.unref();
-      try {
-        await this.session();
-        this.failures = 0;
-      } catch (err) {
-        if (!this.stopped) this.recordFailure(err);
-      } finally {
-        clearInterval(renew);
-        this.closeClient();
-      }
-      if (this.stopped) break;
-      if (this.failures > 0) {
+    // Renewal runs for as long as the lease is held, backoff waits included, and carries the health
+    // snapshot other processes read (doctor, readiness on other nodes).
+    const renew = setInterval(() => {
+      if (!this.state.polling) return;
+      renewLease(store, mailbox.id, this.owner, this.ttlMs, this.health as unknown as Record<string, unknown>)
+        .then((ok) => {
+          if (!ok && this.state.polling) {
+            this.state.polling = false;
+            this.log.warn("lost the mailbox lease to another process; stopping this poller's session");
+            this.wakeSession?.("lease-lost");
+          }
+        })
+        .catch((err) => this.log.warn({ err }, "lease renewal failed"));
+    }, this.ttlMs / 3);
+    renew.unref();
+    try {
+      while (!this.stopped) {
+        if (!this.state.polling) {
+          try {
+            this.state.polling = await acquireLease(store, mailbox.id, this.owner, this.ttlMs);
+          } catch (err) {
+            this.log.error({ err }, "could not read the mailbox lease");
+          }
+          if (!this.state.polling) {
+            await this.sleep(this.ttlMs / 3);
+            continue;
+          }
+        }
+        try {
+          await this.session();
+          this.failures = 0;
+        } catch (err) {
+          if (!this.stopped && this.state.polling) this.recordFailure(err);
+        } finally {
+          this.closeClient();
+        }
+        if (this.stopped || this.failures === 0 || !this.state.polling) continue;
         const cap = this.authFailures >= AUTH_FAILURES_BEFORE_SLOWDOWN ? this.deps.config.imap.authFailureMaxSeconds : this.deps.config.imap.reconnectMaxSeconds;
         const delay = retryDelayMs(this.failures, this.deps.config.imap.reconnectBaseSeconds * 1000, cap * 1000);
         this.state.retryAt = new Date(Date.now() + delay);
@@ -120,9 +123,12 @@ export class MailboxPoller {
         await this.sleep(delay);
         this.state.retryAt = null;
       }
+    } finally {
+      clearInterval(renew);
+      const held = this.state.polling;
+      this.state.polling = false;
+      if (held) await releaseLease(store, mailbox.id, this.owner).catch(() => undefined);
     }
-    this.state.polling = false;
-    await releaseLease(store, mailbox.id, this.owner).catch(() => undefined);
   }
 
   private recordFailure(err: unknown): void {

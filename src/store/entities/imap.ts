@@ -20,6 +20,8 @@ export interface MailboxLeaseRow {
   mailboxId: number;
   owner: string;
   leaseUntil: Date;
+  /** The holder's last health snapshot (connected, idling, last sync, last error, backlog), for other processes. */
+  status: Record<string, unknown> | null;
   updatedAt: Date;
 }
 
@@ -46,6 +48,7 @@ export function imapEntities(dialect: Dialect) {
       mailboxId: c.int({ primary: true }),
       owner: c.string(128),
       leaseUntil: c.date(),
+      status: c.json({ nullable: true }),
       updatedAt: c.date({ updateDate: true }),
     },
   });
