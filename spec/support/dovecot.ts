@@ -1,9 +1,10 @@
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { chmod, chown, mkdir, mkdtemp, open, readdir, readFile, rename, rm, utimes, writeFile } from "node:fs/promises";
 import { createConnection, createServer } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { ImapFlow } from "imapflow";
 
 /**
@@ -11,8 +12,8 @@ import { ImapFlow } from "imapflow";
  *
  * Each `startDovecot()` gets its own temp folder holding the configuration, passwd-file, base_dir,
  * state_dir, log file and the users' maildirs, and listens on 127.0.0.1 at a free high port, plain
- * text (no TLS). IDLE, UIDPLUS (APPENDUID), CONDSTORE and QRESYNC are advertised after login
- * (Dovecot's default capability list). Up to 100 connections per user and IP. A failed login is
+ * text (no TLS unless `tls: true`, see below). IDLE, UIDPLUS (APPENDUID), CONDSTORE and QRESYNC are
+ * advertised after login (Dovecot's default capability list). Up to 100 connections per user and IP. A failed login is
  * answered within ~0.5 s (auth_failure_delay = 0; Dovecot's failure timer ticks every 500 ms) and
  * does not slow down later logins (no auth penalty).
  *
@@ -26,8 +27,16 @@ import { ImapFlow } from "imapflow";
  * dovecot behind. Runs as root (as CI does: login processes run as dovenull, mail as dovecot) and
  * as an ordinary user (everything then runs as that user; not covered by CI).
  *
- * Timing: start ~50 ms; stop, restart and recreateFolder("INBOX") ~1.2 s each (Dovecot's master
- * waits 1 s for its log process on shutdown); setPassword up to 1 s (see there).
+ * TLS: `startDovecot({ tls: true })` makes a throwaway CA and a server certificate for 127.0.0.1 and
+ * localhost (openssl CLI, files under <dir>/tls), serves implicit TLS ("imaps") on `tlsPort` and offers
+ * STARTTLS on `port` (ssl = yes, not required: plaintext login stays allowed). Trust it with
+ * `tls: { ca: imap.caPem }`. Mind that imapflow upgrades opportunistically when STARTTLS is offered: a
+ * client of the plain port must pass that CA, or `doSTARTTLS: false` to stay in plain text (the
+ * harness's own connections do the latter).
+ *
+ * Timing: start ~50 ms (+~250 ms with tls, for the certificates); stop, restart and
+ * recreateFolder("INBOX") ~1.2 s each (Dovecot's master waits 1 s for its log process on shutdown);
+ * setPassword up to 1 s (see there).
  */
 
 export interface DovecotUser {
@@ -38,8 +47,12 @@ export interface DovecotUser {
 export interface Dovecot {
   /** Always "127.0.0.1". */
   host: string;
-  /** The IMAP port (plain text, no TLS). Stays the same across restart() and recreateFolder("INBOX"). */
+  /** The IMAP port (plain text; offers STARTTLS with tls). Stays the same across restart() and recreateFolder("INBOX"). */
   port: number;
+  /** With tls: the implicit-TLS (imaps) port, stays the same like `port`; otherwise null. */
+  tlsPort: number | null;
+  /** With tls: the PEM of the throwaway CA that signed the server certificate; otherwise null. */
+  caPem: string | null;
   /** The users, with their current passwords (setPassword updates this). */
   users: DovecotUser[];
   /** The instance's temp folder (config, passwd-file, log, homes under home/<user>/Maildir). */
@@ -156,7 +169,59 @@ function checkUser(u: DovecotUser): void {
   if (/[:\n\r]/.test(u.password)) throw new Error(`a passwd-file password cannot contain ':' or line breaks`);
 }
 
-function configText(dir: string, port: number, acc: ReturnType<typeof accounts>): string {
+interface TlsFiles {
+  cert: string;
+  key: string;
+  caPem: string;
+}
+
+const execFileAsync = promisify(execFile);
+
+/**
+ * A throwaway CA and a server certificate signed by it (subjectAltName IP:127.0.0.1, DNS:localhost),
+ * P-256 keys, valid for 2 days, under `folder`. The key files are 0600: Dovecot reads `ssl_key = <file`
+ * in its config process, which runs as the user that started it (root or the current user).
+ */
+async function makeCertificates(folder: string): Promise<TlsFiles> {
+  await mkdir(folder, { mode: 0o700 });
+  const f = (name: string) => join(folder, name);
+  const openssl = async (args: string[]) => {
+    try {
+      await execFileAsync("openssl", args, { cwd: folder, timeout: 15_000 });
+    } catch (e) {
+      const err = e as { code?: string; stderr?: string; message: string };
+      if (err.code === "ENOENT") throw new Error("openssl is not installed (apt-get install openssl); startDovecot({ tls: true }) needs it");
+      throw new Error(`openssl ${args[0]} failed: ${err.stderr?.trim() || err.message}`);
+    }
+  };
+  const newKey = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+  await openssl([
+    "req", "-x509", ...newKey, "-keyout", f("ca.key"), "-out", f("ca.pem"), "-days", "2",
+    "-subj", "/O=Draftgate tests/CN=Draftgate throwaway test CA",
+    "-addext", "basicConstraints=critical,CA:TRUE",
+    "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+  ]);
+  await openssl(["req", "-new", ...newKey, "-keyout", f("server.key"), "-out", f("server.csr"), "-subj", "/O=Draftgate tests/CN=localhost"]);
+  await writeFile(
+    f("server.ext"),
+    [
+      "basicConstraints = critical,CA:FALSE",
+      "keyUsage = critical,digitalSignature,keyEncipherment",
+      "extendedKeyUsage = serverAuth",
+      "subjectAltName = IP:127.0.0.1,DNS:localhost",
+      "",
+    ].join("\n"),
+  );
+  const serial = `0x${Date.now().toString(16)}${Math.floor(Math.random() * 0xffff).toString(16).padStart(4, "0")}`;
+  await openssl([
+    "x509", "-req", "-in", f("server.csr"), "-CA", f("ca.pem"), "-CAkey", f("ca.key"), "-set_serial", serial,
+    "-days", "2", "-sha256", "-extfile", f("server.ext"), "-out", f("server.pem"),
+  ]);
+  await chmod(f("server.key"), 0o600);
+  return { cert: f("server.pem"), key: f("server.key"), caPem: await readFile(f("ca.pem"), "utf8") };
+}
+
+function configText(dir: string, port: number, acc: ReturnType<typeof accounts>, tls: { port: number; files: TlsFiles } | null = null): string {
   // One setting per line: Dovecot's parser rejects anything after "{" on the same line.
   return [
     `# Private Dovecot for Draftgate tests (spec/support/dovecot.ts)`,
@@ -165,7 +230,8 @@ function configText(dir: string, port: number, acc: ReturnType<typeof accounts>)
     `log_path = ${dir}/dovecot.log`,
     `protocols = imap`,
     `listen = ${HOST}`,
-    `ssl = no`,
+    // ssl = yes (not "required"): STARTTLS is offered on the plain port, plaintext login stays allowed.
+    ...(tls ? [`ssl = yes`, `ssl_cert = <${tls.files.cert}`, `ssl_key = <${tls.files.key}`] : [`ssl = no`]),
     `disable_plaintext_auth = no`,
     `auth_mechanisms = plain login`,
     `auth_failure_delay = 0`,
@@ -196,7 +262,7 @@ function configText(dir: string, port: number, acc: ReturnType<typeof accounts>)
     `    port = ${port}`,
     `  }`,
     `  inet_listener imaps {`,
-    `    port = 0`,
+    ...(tls ? [`    address = ${HOST}`, `    port = ${tls.port}`, `    ssl = yes`] : [`    port = 0`]),
     `  }`,
     `}`,
     `service anvil {`,
@@ -357,6 +423,8 @@ class StartError extends Error {
 class Instance implements Dovecot {
   readonly host = HOST;
   port = 0;
+  tlsPort: number | null = null;
+  caPem: string | null = null;
   users: DovecotUser[];
   readonly dir: string;
   private readonly bin: string;
@@ -365,13 +433,16 @@ class Instance implements Dovecot {
   private running = false;
   private removed = false;
   private passwdMtime = 0;
+  private readonly tls: boolean;
+  private tlsFiles: TlsFiles | null = null;
 
-  constructor(bin: string, dir: string, users: DovecotUser[], acc: ReturnType<typeof accounts>) {
+  constructor(bin: string, dir: string, users: DovecotUser[], acc: ReturnType<typeof accounts>, tls = false) {
     this.bin = bin;
     this.dir = dir;
     this.config = join(dir, "dovecot.conf");
     this.users = users;
     this.acc = acc;
+    this.tls = tls;
   }
 
   async init(): Promise<void> {
@@ -379,9 +450,20 @@ class Instance implements Dovecot {
     await mkdir(join(this.dir, "home"), { mode: 0o755 });
     for (const u of this.users) await this.makeHome(u.user);
     await this.writePasswd();
+    if (this.tls) {
+      this.tlsFiles = await makeCertificates(join(this.dir, "tls"));
+      this.caPem = this.tlsFiles.caPem;
+    }
     for (let attempt = 1; ; attempt++) {
       this.port = await freePort();
-      await writeFile(this.config, configText(this.dir, this.port, this.acc));
+      let tls: { port: number; files: TlsFiles } | null = null;
+      if (this.tlsFiles) {
+        let tlsPort = await freePort();
+        while (tlsPort === this.port) tlsPort = await freePort();
+        this.tlsPort = tlsPort;
+        tls = { port: tlsPort, files: this.tlsFiles };
+      }
+      await writeFile(this.config, configText(this.dir, this.port, this.acc, tls));
       try {
         await this.launch();
         return;
@@ -415,14 +497,22 @@ class Instance implements Dovecot {
     await rename(tmp, file);
   }
 
-  /** Starts the master on this.port and waits until the port greets. */
+  /** "PORT" or "PORT (imaps TLSPORT)", for messages. */
+  private ports(): string {
+    return this.tlsPort === null ? String(this.port) : `${this.port} (imaps ${this.tlsPort})`;
+  }
+
+  /**
+   * Starts the master on this.port (and this.tlsPort) and waits until the plain port greets. The master
+   * binds all its listeners before it daemonizes, so the imaps port is open by then as well.
+   */
   private async launch(): Promise<void> {
     const started = await (await spawnDovecot(this.bin, ["-c", this.config], join(this.dir, "start.out"))).done;
     if (started.code !== 0) {
       const tail = logTail(this.dir);
       const inUse = /address already in use/i.test(`${started.output}\n${tail}`);
       throw new StartError(
-        `dovecot did not start on ${HOST}:${this.port} (exit ${started.code}): ${started.output}\n--- ${this.dir}/dovecot.log (tail):\n${tail}`,
+        `dovecot did not start on ${HOST}:${this.ports()} (exit ${started.code}): ${started.output}\n--- ${this.dir}/dovecot.log (tail):\n${tail}`,
         inUse,
       );
     }
@@ -438,7 +528,7 @@ class Instance implements Dovecot {
         const tail = logTail(this.dir);
         await this.halt().catch(() => {});
         throw new StartError(
-          `dovecot ${gone ? "exited" : "did not accept connections"} on ${HOST}:${this.port} within ${START_TIMEOUT_MS} ms\n--- ${this.dir}/dovecot.log (tail):\n${tail}`,
+          `dovecot ${gone ? "exited" : "did not accept connections"} on ${HOST}:${this.ports()} within ${START_TIMEOUT_MS} ms\n--- ${this.dir}/dovecot.log (tail):\n${tail}`,
           /address already in use/i.test(tail),
         );
       }
@@ -461,7 +551,14 @@ class Instance implements Dovecot {
     for (;;) {
       if (alive(pid)) for (const child of childrenOf(pid!)) family.add(child); // e.g. processes started on shutdown
       const left = [...family].filter(alive);
-      if (!alive(pid) && left.length === 0 && (await probe(this.port)) === "refused") break;
+      if (
+        !alive(pid) &&
+        left.length === 0 &&
+        (await probe(this.port)) === "refused" &&
+        (this.tlsPort === null || (await probe(this.tlsPort)) === "refused")
+      ) {
+        break;
+      }
       if (!alive(pid) && !terminated) {
         // The master does not wait for imap processes: one serving a client notices the master is gone
         // and says "BYE Server shutting down" only ~9 s later (the log process waits for it). End them now.
@@ -528,6 +625,8 @@ class Instance implements Dovecot {
       host: this.host,
       port: this.port,
       secure: false,
+      // With tls the server offers STARTTLS; the harness's own connections stay in plain text.
+      ...(this.tls ? { doSTARTTLS: false } : {}),
       auth: { user, pass: this.password(user) },
       logger: false,
       disableAutoIdle: true,
@@ -617,7 +716,14 @@ class Instance implements Dovecot {
   }
 }
 
-export async function startDovecot(options: { users?: DovecotUser[] } = {}): Promise<Dovecot> {
+export interface StartDovecotOptions {
+  /** Default: one user "support" with password "secret". */
+  users?: DovecotUser[];
+  /** Also serve TLS: implicit TLS on `tlsPort`, STARTTLS on `port`, certificate from a throwaway CA (`caPem`). Default false. */
+  tls?: boolean;
+}
+
+export async function startDovecot(options: StartDovecotOptions = {}): Promise<Dovecot> {
   const bin = dovecotBinary();
   const acc = accounts();
   const users = (options.users ?? [{ user: "support", password: "secret" }]).map((u) => ({ ...u }));
@@ -625,7 +731,7 @@ export async function startDovecot(options: { users?: DovecotUser[] } = {}): Pro
   users.forEach(checkUser);
   if (new Set(users.map((u) => u.user)).size !== users.length) throw new Error("duplicate test user names");
   const dir = await mkdtemp(join(tmpdir(), "draftgate-dovecot-"));
-  const instance = new Instance(bin, dir, users, acc);
+  const instance = new Instance(bin, dir, users, acc, options.tls ?? false);
   try {
     await instance.init();
   } catch (e) {
