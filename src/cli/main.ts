@@ -6,6 +6,7 @@ import { backfillCommand } from "./commands/backfill.js";
 import { doctorCommand } from "./commands/doctor.js";
 import { importCommand } from "./commands/import.js";
 import { migrateCommand } from "./commands/migrate.js";
+import { modelInfoCommand, modelMakeTestCommand, modelPullCommand } from "./commands/model.js";
 import { quarantineListCommand, quarantineRetryCommand } from "./commands/quarantine.js";
 import { ROLES, startCommand } from "./commands/start.js";
 import { threadsCommand } from "./commands/threads.js";
@@ -64,6 +65,19 @@ quarantine
   .argument("<ids...>", "quarantine ids")
   .option("--json", "print JSON")
   .action(quarantineRetryCommand);
+
+const model = program.command("model").description("the local LLM (llama.cpp GGUF models)");
+model
+  .command("pull")
+  .description("download the configured model (or URI: hf:user/repo:quant or https URL) with a progress bar; resumes")
+  .argument("[uri]")
+  .action(modelPullCommand);
+model.command("info").description("path, size, architecture, trained context, GPU and layers offloaded").option("--json", "print JSON").action(modelInfoCommand);
+model
+  .command("make-test")
+  .description("write a tiny random-weight GGUF for tests and offline trials (its output is noise)")
+  .argument("<path>")
+  .action(modelMakeTestCommand);
 
 const user = program.command("user").description("manage reviewer accounts");
 user

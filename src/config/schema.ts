@@ -160,12 +160,36 @@ export const configSchema = z
       .prefault({}),
     llm: z
       .object({
-        model: z.string().default(""),
+        model: z.string().default("hf:Qwen/Qwen3-4B-GGUF:Q4_K_M"),
         gpu: z.union([z.enum(["auto", "cuda", "vulkan"]), z.literal(false)]).default("auto"),
         gpuLayers: z.union([z.literal("auto"), z.number().int().min(0)]).default("auto"),
         parallel: z.number().int().min(1).max(64).default(4),
         threads: z.number().int().min(0).default(0),
         contextSize: z.number().int().min(256).default(8192),
+        /** Where `model pull` puts models (relative to the working directory). */
+        modelsDir: z.string().min(1).default("./models"),
+        maxDraftTokens: z.number().int().min(16).default(768),
+        maxTriageTokens: z.number().int().min(64).default(1400),
+        /** Past approved replies given to the model as examples. */
+        retrievalK: z.number().int().min(0).max(10).default(3),
+      })
+      .strict()
+      .prefault({}),
+    triage: z
+      .object({
+        categories: z.array(z.string().min(1).max(40)).min(1).default(["billing", "technical", "account", "shipping", "sales", "feedback", "other"]),
+        vipSenders: z.array(z.string().min(3)).default([]),
+        keywords: z.array(z.object({ pattern: z.string().min(1), priority: z.enum(["urgent", "high", "normal", "low"]).optional(), category: z.string().optional() }).strict()).default([]),
+        mailboxDefaults: z.record(z.string(), z.object({ priority: z.enum(["urgent", "high", "normal", "low"]).optional(), category: z.string().optional() }).strict()).default({}),
+      })
+      .strict()
+      .prefault({}),
+    sla: z
+      .object({
+        urgent: z.string().default("1h"),
+        high: z.string().default("4h"),
+        normal: z.string().default("1d"),
+        low: z.string().default("3d"),
       })
       .strict()
       .prefault({}),

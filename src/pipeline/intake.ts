@@ -78,8 +78,8 @@ function dedupeKeys(msg: NormalizedMessage): DedupeKeys {
   return { primary: sha256(`mid\0${msg.messageId}`), variant: sha256(`mid\0${msg.messageId}\0${msg.contentHash}`) };
 }
 
-/** Jobs for a stored inbound message that a person should answer. */
-const TRIAGE_PRIORITY = 50;
+/** Triage runs before any draft (drafts queue at 20+ by urgency). */
+const TRIAGE_PRIORITY = 10;
 
 /**
  * The intake transaction: normalize → classify → thread → store (message, raw bytes, attachments,
@@ -262,6 +262,7 @@ export class Intake {
     }
 
     if (direction === "inbound" && !verdict.automated) {
+      if (decision.conversationId !== null) batch.supersedeDrafts(conversationId);
       batch.addJob({
         type: "triage",
         payload: { messageRowId, conversationId },

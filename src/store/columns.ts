@@ -27,6 +27,7 @@ export function columns(dialect: Dialect) {
       type: mysql ? "mediumtext" : "text",
       ...extra,
     }),
+    double: (extra: Partial<EntitySchemaColumnOptions> = {}): EntitySchemaColumnOptions => ({ type: mysql ? "double" : "real", ...extra }),
     bool: (extra: Partial<EntitySchemaColumnOptions> = {}): EntitySchemaColumnOptions => ({ type: "boolean", ...extra }),
     /** Millisecond datetimes on both dialects. */
     date: (extra: Partial<EntitySchemaColumnOptions> = {}): EntitySchemaColumnOptions => {

@@ -24,6 +24,7 @@ export interface BatchKeys {
  */
 export class IntakeBatch {
   private readonly attachments: NewAttachment[] = [];
+  private readonly supersede = new Set<number>();
   /** References of messages stored in this batch, written at flush; lookups see them through pendingRefsTo. */
   private readonly refs: { refId: string; messageRowId: number }[] = [];
   /** Conversation of each message stored in this batch, kept current through merges. */
@@ -124,6 +125,11 @@ export class IntakeBatch {
     for (const [message, conversation] of this.conversationOf) if (conversation === from) this.conversationOf.set(message, into);
   }
 
+  /** Pending drafts of this conversation are obsolete now: a newer customer message came in. */
+  supersedeDrafts(conversationId: number): void {
+    this.supersede.add(conversationId);
+  }
+
   addAttachment(a: NewAttachment): void {
     this.attachments.push(a);
   }
@@ -150,6 +156,14 @@ export class IntakeBatch {
         "INSERT INTO `attachments` (`messageRowId`, `filename`, `contentType`, `size`, `contentId`, `disposition`, `sha256`, `blobId`) VALUES " +
           this.attachments.map(() => "(?, ?, ?, ?, ?, ?, ?, ?)").join(", "),
         this.attachments.flatMap((a) => [a.messageRowId, a.filename, a.contentType, a.size, a.contentId, a.disposition, a.sha256, a.blobId]),
+      );
+    }
+    if (this.supersede.size > 0) {
+      const ids = [...this.supersede];
+      await run(
+        this.em,
+        `UPDATE \`drafts\` SET \`status\` = 'superseded', \`updatedAt\` = ? WHERE \`status\` IN ('pending', 'generating') AND \`conversationId\` IN ${placeholders(ids.length)}`,
+        [dbDate(new Date()), ...ids],
       );
     }
     await enqueueNewJobs(this.em, this.jobs);

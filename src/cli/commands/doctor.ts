@@ -4,6 +4,7 @@ import { loadConfig } from "../../config/load.js";
 import { ImapClientFactory } from "../../ingest/imap/client.js";
 import type { MailboxHealth } from "../../ingest/imap/health.js";
 import { readLease } from "../../ingest/imap/lease.js";
+import { LlmService } from "../../llm/service.js";
 import type { ImapCheckpointRow } from "../../store/entities/imap.js";
 import { findMailbox } from "../../store/mailboxes.js";
 import { createLogger } from "../../obs/logger.js";
@@ -98,11 +99,14 @@ export async function doctorCommand(opts: { json?: boolean }): Promise<void> {
     } finally {
       await store?.close().catch(() => undefined);
     }
+    const llm = await LlmService.start(config, createLogger({ level: "silent", pretty: "never" }));
+    const fallback = "; triage runs on rules and drafts come from templates";
     checks.push({
       name: "model",
-      ok: config.llm.model ? true : "warn",
-      detail: config.llm.model ? `configured: ${config.llm.model}` : "no model configured (llm.model is empty)",
+      ok: llm.status.state === "ready" ? true : llm.status.state === "error" ? false : "warn",
+      detail: llm.status.state === "ready" ? llm.status.message : `${llm.status.message}${fallback}`,
     });
+    await llm.dispose();
   }
   if (opts.json) process.stdout.write(JSON.stringify({ ok: checks.every((c) => c.ok !== false), checks }, null, 2) + "\n");
   else {

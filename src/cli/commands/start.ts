@@ -1,8 +1,10 @@
 import type { Server } from "node:http";
 import { ImapIngest } from "../../ingest/imap/ingest.js";
+import { NormalizePool } from "../../ingest/normalizePool.js";
 import { Metrics, registerImapMetrics } from "../../obs/metrics.js";
 import { intakeOptions } from "../../pipeline/fromConfig.js";
 import { Intake } from "../../pipeline/intake.js";
+import { LlmService } from "../../llm/service.js";
 import { jobHandlers } from "../../queue/handlers.js";
 import { Worker } from "../../queue/worker.js";
 import { createApp, listen } from "../../review/server.js";
@@ -32,10 +34,17 @@ export async function startCommand(opts: { roles: string }): Promise<void> {
   const metrics = new Metrics(store);
 
   let imap: ImapIngest | null = null;
+  let pool: NormalizePool | null = null;
   if (roles.includes("ingest")) {
-    const intake = new Intake(store, intakeOptions(ctx.config), (outcome, input) => {
-      metrics.ingested.inc({ outcome: outcome.kind === "stored" && outcome.automated ? "automated" : outcome.kind, source: input.source });
-    });
+    // MIME parsing runs on worker threads so it overlaps with fetching and committing.
+    const workers = ctx.config.ingest.parseWorkers === "auto" ? NormalizePool.defaultSize() : ctx.config.ingest.parseWorkers;
+    pool = workers > 0 ? new NormalizePool(workers) : null;
+    const intake = new Intake(
+      store,
+      intakeOptions(ctx.config),
+      (outcome, input) => metrics.ingested.inc({ outcome: outcome.kind === "stored" && outcome.automated ? "automated" : outcome.kind, source: input.source }),
+      pool?.normalize,
+    );
     imap = await ImapIngest.start({ store, intake, config: ctx.config, log: ctx.log });
     registerImapMetrics(metrics, () => imap!.health());
   }
@@ -48,7 +57,13 @@ export async function startCommand(opts: { roles: string }): Promise<void> {
     log.info({ url: `http://${ctx.config.http.host === "0.0.0.0" ? "127.0.0.1" : ctx.config.http.host}:${typeof addr === "object" && addr ? addr.port : ctx.config.http.port}/` }, "web server listening");
   }
 
-  const handlers = jobHandlers(roles, { store, log: ctx.log, config: ctx.config });
+  let llm: LlmService | null = null;
+  if (roles.includes("llm")) {
+    llm = await LlmService.start(ctx.config, ctx.log);
+    if (llm.engine) log.info({ model: llm.status.message }, "model loaded");
+    else log.warn(`${llm.status.message}. Triage runs on rules only and drafts come from reply templates until a model is available; ingest is not affected.`);
+  }
+  const handlers = jobHandlers(roles, { store, log: ctx.log, config: ctx.config, llm });
   const j = ctx.config.jobs;
   const worker = new Worker(
     store,
@@ -75,6 +90,8 @@ export async function startCommand(opts: { roles: string }): Promise<void> {
     const closing = server ? new Promise<void>((r) => server!.close(() => r())) : Promise.resolve();
     server?.closeIdleConnections();
     await Promise.all([worker.stop(), imap?.stop()]);
+    await pool?.close();
+    await llm?.dispose();
     await closing;
     await store.close();
     log.info("stopped");

@@ -1,5 +1,6 @@
 import { In } from "typeorm";
 import type { ConversationRow, MailboxRow, MessageRow } from "../../store/entities/mail.js";
+import type { DraftRow, TriageRow } from "../../store/entities/review.js";
 import type { Store } from "../../store/store.js";
 import { loadContext, openStore } from "../context.js";
 
@@ -20,6 +21,10 @@ export interface ThreadView {
     automatedReason: string | null;
     subject: string;
   }[];
+  /** The latest triage, once one exists. */
+  triage?: { priority: string; category: string; sentiment: string; language: string; summary: string; confidence: number; flags: string[]; decidedBy: string; model: string | null; slaDueAt: string };
+  /** The latest draft, once one exists; origin says whether a model, a template or a person wrote it. */
+  draft?: { status: string; origin: string; body: string; flags: string[]; model: string | null; tokens: number | null; createdAt: string };
 }
 
 /** Conversations in the DESIGN.md `threads --json` shape, oldest conversation first, messages by date. */
@@ -37,6 +42,11 @@ export async function listThreads(store: Store, mailboxName?: string): Promise<T
         where: { conversationId: In(page.map((c) => c.id)) },
         select: { id: true, conversationId: true, messageId: true, inReplyTo: true, fromAddress: true, date: true, receivedAt: true, direction: true, automated: true, automatedReason: true, subject: true },
       });
+      const ids = page.map((c) => c.id);
+      const triages = new Map<number, TriageRow>();
+      for (const t of await em.getRepository<TriageRow>("Triage").find({ where: { conversationId: In(ids) }, order: { id: "ASC" } })) triages.set(t.conversationId, t);
+      const drafts = new Map<number, DraftRow>();
+      for (const d of await em.getRepository<DraftRow>("Draft").find({ where: { conversationId: In(ids) }, order: { id: "ASC" } })) drafts.set(d.conversationId, d);
       const byConv = new Map<number, MessageRow[]>();
       for (const r of rows) (byConv.get(r.conversationId) ?? byConv.set(r.conversationId, []).get(r.conversationId)!).push(r);
       for (const c of page) {
@@ -60,11 +70,36 @@ export async function listThreads(store: Store, mailboxName?: string): Promise<T
             automatedReason: m.automatedReason,
             subject: m.subject,
           })),
+          ...triageView(triages.get(c.id)),
+          ...draftView(drafts.get(c.id)),
         });
       }
     }
     return out;
   });
+}
+
+function triageView(t: TriageRow | undefined): Pick<ThreadView, "triage"> {
+  if (!t) return {};
+  return {
+    triage: {
+      priority: t.priority,
+      category: t.category,
+      sentiment: t.sentiment,
+      language: t.language,
+      summary: t.summary,
+      confidence: t.confidence,
+      flags: t.flags,
+      decidedBy: t.decidedBy,
+      model: t.model,
+      slaDueAt: t.slaDueAt.toISOString(),
+    },
+  };
+}
+
+function draftView(d: DraftRow | undefined): Pick<ThreadView, "draft"> {
+  if (!d) return {};
+  return { draft: { status: d.status, origin: d.origin, body: d.body, flags: d.flags, model: d.model, tokens: d.tokens, createdAt: d.createdAt.toISOString() } };
 }
 
 export async function threadsCommand(opts: { json?: boolean; mailbox?: string }): Promise<void> {
@@ -79,6 +114,8 @@ export async function threadsCommand(opts: { json?: boolean; mailbox?: string })
     for (const t of threads) {
       const flags = [t.status, t.priority, t.automated ? "automated" : null].filter(Boolean).join(", ");
       process.stdout.write(`#${t.id} [${t.mailbox}] ${t.subject || "(no subject)"} (${flags}; ${t.messages.length} messages)\n`);
+      if (t.triage) process.stdout.write(`    triage: ${t.triage.priority}, ${t.triage.category}, ${t.triage.language} by ${t.triage.decidedBy}: ${t.triage.summary}\n`);
+      if (t.draft) process.stdout.write(`    draft (${t.draft.status}, ${t.draft.origin === "model" ? `model ${t.draft.model}` : t.draft.origin}${t.draft.flags.length ? `; flags: ${t.draft.flags.join(", ")}` : ""}): ${t.draft.body.replace(/\s+/g, " ").slice(0, 100)}\n`);
       for (const m of t.messages) {
         process.stdout.write(`    ${m.date ?? "no date".padEnd(24)}  ${m.direction === "outbound" ? "→" : "←"} ${m.from ?? "(unknown sender)"}${m.automated ? `  [${m.automatedReason}]` : ""}\n`);
       }

@@ -23,6 +23,8 @@ export interface ConversationRow {
   automated: boolean;
   participants: string[];
   lastMessageAt: Date;
+  /** When a reply is due under the SLA of the conversation's priority (set by triage). */
+  slaDueAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -144,6 +146,7 @@ export function mailEntities(dialect: Dialect) {
       automated: c.bool({ default: false }),
       participants: c.json(),
       lastMessageAt: c.date(),
+      slaDueAt: c.date({ nullable: true }),
       createdAt: c.date({ createDate: true }),
       updatedAt: c.date({ updateDate: true }),
     },

@@ -17,8 +17,32 @@ export interface DraftRow {
   tokens: number | null;
   durationMs: number | null;
   reviewerId: number | null;
+  /** Embedding of the body once approved, for retrieving similar past replies. */
+  embedding: number[] | null;
   createdAt: Date;
   updatedAt: Date;
+}
+
+/** The triage of one inbound message: what the model said (validated) and what the operator's rules made of it. */
+export interface TriageRow {
+  id: number;
+  messageRowId: number;
+  conversationId: number;
+  priority: "urgent" | "high" | "normal" | "low";
+  category: string;
+  sentiment: string;
+  language: string;
+  summary: string;
+  confidence: number;
+  flags: string[];
+  /** "model" | "rules" | "model+rules". */
+  decidedBy: string;
+  matchedRules: string[];
+  model: string | null;
+  tokens: number | null;
+  durationMs: number | null;
+  slaDueAt: Date;
+  createdAt: Date;
 }
 
 export type OutboxState = "queued" | "sending" | "sent" | "failed" | "uncertain" | "cancelled";
@@ -89,10 +113,36 @@ export function reviewEntities(dialect: Dialect) {
       tokens: c.int({ nullable: true }),
       durationMs: c.int({ nullable: true }),
       reviewerId: c.int({ nullable: true }),
+      embedding: c.json({ nullable: true }),
       createdAt: c.date({ createDate: true }),
       updatedAt: c.date({ updateDate: true }),
     },
     indices: [{ name: "IDX_draft_conversation", columns: ["conversationId", "status"] }],
+  });
+
+  const Triage = new EntitySchema<TriageRow>({
+    name: "Triage",
+    tableName: "triages",
+    columns: {
+      id: c.id(),
+      messageRowId: c.int({ unique: true }),
+      conversationId: c.int(),
+      priority: c.string(16),
+      category: c.string(40),
+      sentiment: c.string(16),
+      language: c.string(8),
+      summary: c.string(255),
+      confidence: c.double(),
+      flags: c.json(),
+      decidedBy: c.string(16),
+      matchedRules: c.json(),
+      model: c.string(255, { nullable: true }),
+      tokens: c.int({ nullable: true }),
+      durationMs: c.int({ nullable: true }),
+      slaDueAt: c.date(),
+      createdAt: c.date({ createDate: true }),
+    },
+    indices: [{ name: "IDX_triage_conversation", columns: ["conversationId"] }],
   });
 
   const Outbox = new EntitySchema<OutboxRow>({
@@ -161,5 +211,5 @@ export function reviewEntities(dialect: Dialect) {
     indices: [{ name: "IDX_audit_subject", columns: ["subjectType", "subjectId"] }],
   });
 
-  return [Draft, Outbox, User, Session, Audit];
+  return [Draft, Triage, Outbox, User, Session, Audit];
 }

@@ -1,4 +1,5 @@
+import { LlmTriage1795953304716 } from "./1795953304716-LlmTriage.js";
 import { ImapSync1795952843591 } from "./1795952843591-ImapSync.js";
 import { Initial1795951533850 } from "./1795951533850-Initial.js";
 // Ordered list of sqlite migrations; src/store/migrations/generate.ts appends to it.
-export const sqliteMigrations: Function[] = [Initial1795951533850, ImapSync1795952843591];
+export const sqliteMigrations: Function[] = [Initial1795951533850, ImapSync1795952843591, LlmTriage1795953304716];

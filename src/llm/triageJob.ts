@@ -1,0 +1,126 @@
+import type { Config } from "../config/schema.js";
+import { fenceUntrusted } from "../core/llm/fence.js";
+import { stripHiddenText } from "../core/llm/hiddenText.js";
+import { slaDueAt } from "../core/llm/sla.js";
+import { applyTriageRules, triageJsonSchema, validateTriage, type TriageResult } from "../core/llm/triageRules.js";
+import type { Logger } from "../obs/logger.js";
+import { enqueueJob } from "../queue/enqueue.js";
+import type { JobHandler } from "../queue/worker.js";
+import type { MailboxRow, MessageRow } from "../store/entities/mail.js";
+import type { TriageRow } from "../store/entities/review.js";
+import { appendEvent } from "../store/events.js";
+import type { Store } from "../store/store.js";
+import type { LlmService } from "./service.js";
+import { render } from "./templates.js";
+
+export interface LlmJobDeps {
+  store: Store;
+  llm: LlmService;
+  config: Config;
+  log: Logger;
+}
+
+/** Draft jobs queue behind every triage job; the more urgent the message, the sooner its draft. */
+export const DRAFT_PRIORITY: Record<TriageResult["priority"], number> = { urgent: 20, high: 21, normal: 22, low: 23 };
+
+/**
+ * Triage of one inbound message: the model's JSON (grammar-constrained, then validated: it is data),
+ * overridden by the operator's rules; stored with who decided, the SLA due time, and a draft job.
+ * Without a model (or with output that fails validation) the rules decide alone, and the row says so.
+ */
+export function triageHandler(deps: LlmJobDeps): JobHandler {
+  const { store, llm, config } = deps;
+  return async (job, ctx) => {
+    const messageRowId = Number(job.payload.messageRowId);
+    const loaded = await store.read(async (em) => {
+      const message = await em.getRepository<MessageRow>("Message").findOneBy({ id: messageRowId });
+      if (!message) return null;
+      const mailbox = await em.getRepository<MailboxRow>("Mailbox").findOneByOrFail({ id: message.mailboxId });
+      const done = await em.getRepository<TriageRow>("Triage").countBy({ messageRowId });
+      return { message, mailbox, done };
+    });
+    if (!loaded) return { status: "skipped", reason: "message no longer exists" };
+    if (loaded.done > 0) return { status: "skipped", reason: "already triaged" };
+    const { message, mailbox } = loaded;
+    const text = stripHiddenText(message.newText || message.text);
+
+    let model: TriageResult | null = null;
+    let usage: { tokens: number; ms: number } | null = null;
+    const extraFlags: string[] = [];
+    if (llm.engine) {
+      const engine = llm.engine;
+      const system = render("prompts/triage-system.hbs", { mailbox: mailbox.name, categories: config.triage.categories.join(", ") });
+      // The message is cut to what fits beside the system prompt and the answer (its start matters most).
+      const room = config.llm.contextSize - config.llm.maxTriageTokens - engine.countTokens(system) - 128;
+      const fitted = fitTokens(text, Math.max(64, room), (s) => engine.countTokens(s));
+      const out = await engine.json({
+        system,
+        user: render("prompts/triage-user.hbs", {
+          subject: stripHiddenText(message.subject).slice(0, 300),
+          from: message.fromAddress ?? "unknown",
+          message: fenceUntrusted("customer email", fitted),
+        }),
+        schema: triageJsonSchema(config.triage.categories),
+        maxTokens: config.llm.maxTriageTokens,
+        signal: ctx.signal,
+      });
+      usage = { tokens: out.tokens, ms: out.ms };
+      const checked = validateTriage(out.value, config.triage.categories);
+      if (checked.ok) model = checked.value;
+      else {
+        extraFlags.push("model-output-invalid");
+        ctx.log.warn({ errors: checked.errors }, "model triage failed validation; rules decide");
+      }
+    }
+    const decided = applyTriageRules(
+      { from: message.fromAddress ?? "", mailbox: mailbox.name, subject: message.subject, text },
+      model,
+      { vipSenders: config.triage.vipSenders, keywords: config.triage.keywords, mailboxDefaults: config.triage.mailboxDefaults },
+    );
+    const result = { ...decided.result, flags: [...new Set([...decided.result.flags, ...extraFlags])] };
+    const due = slaDueAt(result.priority, message.receivedAt, config.sla);
+
+    await store.tx(async (em) => {
+      await em.getRepository<TriageRow>("Triage").insert({
+        messageRowId,
+        conversationId: message.conversationId,
+        priority: result.priority,
+        category: result.category,
+        sentiment: result.sentiment,
+        language: result.language,
+        summary: result.summary.slice(0, 255),
+        confidence: result.confidence,
+        flags: result.flags,
+        decidedBy: decided.decidedBy,
+        matchedRules: decided.matched,
+        model: usage && llm.status.info ? llm.status.info.name : null,
+        tokens: usage?.tokens ?? null,
+        durationMs: usage?.ms ?? null,
+        slaDueAt: due,
+      } as never);
+      await em.getRepository("Conversation").update({ id: message.conversationId }, { priority: result.priority, slaDueAt: due } as never);
+      await enqueueJob(em, {
+        type: "draft",
+        payload: { messageRowId, conversationId: message.conversationId },
+        priority: DRAFT_PRIORITY[result.priority],
+        maxAttempts: config.jobs.maxAttempts,
+        uniqueKey: `draft:message:${messageRowId}`,
+      });
+      await appendEvent(em, "triage.done", message.conversationId, { messageRowId, priority: result.priority, decidedBy: decided.decidedBy });
+    });
+    return { status: "done" };
+  };
+}
+
+/** The longest start of `text` within `budget` tokens (by binary search on characters). */
+function fitTokens(text: string, budget: number, count: (s: string) => number): string {
+  if (count(text) <= budget) return text;
+  let lo = 0;
+  let hi = text.length;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (count(text.slice(0, mid)) + 4 <= budget) lo = mid;
+    else hi = mid - 1;
+  }
+  return `${text.slice(0, lo)} […]`;
+}
