@@ -11,6 +11,9 @@ import { mostSimilar } from "./similar.js";
 import { knowledgeSnippets, render } from "./templates.js";
 import type { LlmJobDeps } from "./triageJob.js";
 
+/** Tokens a fenced message adds around its text (markers, the data notice, the header line). */
+const FENCE_TOKENS = 96;
+
 /** How often streamed text is flushed to the events feed (the review page shows it live). */
 const STREAM_FLUSH_MS = 250;
 
@@ -95,7 +98,15 @@ export function draftHandler(deps: LlmJobDeps): JobHandler {
       examples: examples.map((e, i) => `Example ${i + 1}:\n${e}`).join("\n\n"),
     });
     const budget = Math.max(256, config.llm.contextSize - config.llm.maxDraftTokens - engine.countTokens(system) - 256);
-    const fitted = fitThreadToBudget(thread, budget, (s) => engine.countTokens(s) + 16);
+    // Each message is counted with room for its fence markers and header (they are added below).
+    let fitted;
+    try {
+      fitted = fitThreadToBudget(thread, budget, (s) => engine.countTokens(s) + FENCE_TOKENS);
+    } catch (err) {
+      if (!(err instanceof RangeError)) throw err;
+      const last = thread[thread.length - 1]!;
+      fitted = { included: [{ ...last, text: `${last.text.slice(0, 1000)} […]` }], omitted: thread.length - 1, truncatedFirst: true };
+    }
     const user = render("prompts/draft-user.hbs", {
       omitted: fitted.omitted,
       thread: fitted.included.map((m) => fenceUntrusted(`${m.direction === "inbound" ? "customer" : "our reply"} from ${m.from} on ${m.date}`, m.text)).join("\n\n"),

@@ -1,0 +1,57 @@
+/**
+ * Safety flags a reviewer sees on a draft. A model that writes a link, address or phone number that
+ * appears nowhere in the thread or the knowledge snippets has made it up (or was told to by the mail),
+ * and a customer writing to it is the one who pays; so every contact detail in a draft must be traceable
+ * to its context. The other flags describe the customer's mail: instruction-like text, hidden links.
+ */
+import { extractEmails, extractPhoneDigits, extractUrls, urlKey } from "./contactTokens.js";
+import { stripHiddenText } from "./hiddenText.js";
+import { looksLikeInstructions } from "./injection.js";
+
+/** A flag draftFlags can raise. */
+export type DraftFlag =
+  | "customer-text-has-instructions"
+  | "email-not-in-context"
+  | "empty-draft"
+  | "hidden-links-in-customer-mail"
+  | "link-not-in-context"
+  | "phone-not-in-context";
+
+/** What a draft is checked against. */
+export interface DraftContext {
+  /** New text of every message in the thread (the customer's own address belongs here if it may be quoted). */
+  threadTexts: string[];
+  /** Knowledge snippets and retrieved past replies given to the model. */
+  knowledge: string[];
+  /** The customer's latest message, checked for instruction-like text. */
+  customerText: string;
+  /** hiddenLinks() of the customer's HTML, when there was HTML. */
+  hiddenLinks?: string[];
+}
+
+/** Safety flags for a draft reply body, sorted and unique. */
+export function draftFlags(draft: string, context: DraftContext): string[] {
+  const flags = new Set<DraftFlag>();
+  const body = stripHiddenText(draft);
+  const sources = [...context.threadTexts, ...context.knowledge].map(stripHiddenText);
+  if (!body.trim()) flags.add("empty-draft");
+
+  const contextUrls = sources.flatMap(extractUrls).map(urlKey);
+  const knownUrls = new Set(contextUrls);
+  const knownHosts = new Set(contextUrls.map(hostOf));
+  // A bare host ("example.com") is traceable when some context link is on that host.
+  const urlKnown = (key: string) => knownUrls.has(key) || (key === hostOf(key) && knownHosts.has(key));
+  if (extractUrls(body).map(urlKey).some((key) => key && !urlKnown(key))) flags.add("link-not-in-context");
+
+  const knownEmails = new Set(sources.flatMap(extractEmails));
+  if (extractEmails(body).some((e) => !knownEmails.has(e))) flags.add("email-not-in-context");
+
+  const knownPhones = new Set(sources.flatMap(extractPhoneDigits));
+  if (extractPhoneDigits(body).some((d) => !knownPhones.has(d))) flags.add("phone-not-in-context");
+
+  if (looksLikeInstructions(context.customerText).suspicious) flags.add("customer-text-has-instructions");
+  if ((context.hiddenLinks ?? []).length > 0) flags.add("hidden-links-in-customer-mail");
+  return [...flags].sort();
+}
+
+const hostOf = (key: string) => key.split(/[/?#]/u, 1)[0]!;
