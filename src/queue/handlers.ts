@@ -1,6 +1,7 @@
 import type { Config } from "../config/schema.js";
 import type { LlmService } from "../llm/service.js";
 import { draftHandler } from "../llm/draftJob.js";
+import { embedReplyHandler } from "../llm/embedJob.js";
 import { triageHandler } from "../llm/triageJob.js";
 import type { Logger } from "../obs/logger.js";
 import type { Store } from "../store/store.js";
@@ -25,6 +26,7 @@ export function jobHandlers(roles: string[], deps: HandlerDeps): Record<string, 
     const llmDeps = { store: deps.store, llm: deps.llm, config: deps.config, log: deps.log };
     handlers.triage = triageHandler(llmDeps);
     handlers.draft = draftHandler(llmDeps);
+    handlers["embed-reply"] = embedReplyHandler(llmDeps);
   }
   return handlers;
 }

@@ -82,3 +82,42 @@ describe("the gateway with a local model, as a user runs it", function () {
     }
   });
 });
+
+describe("draftgate model pull and model info", function () {
+  this.timeout(120_000);
+  it("downloads a model from a URL into llm.modelsDir and finds it offline afterwards", async () => {
+    const { createServer } = await import("node:http");
+    const { readFileSync, existsSync } = await import("node:fs");
+    const dir = mkdtempSync(join(tmpdir(), "draftgate-pull-"));
+    const source = join(dir, "source.gguf");
+    assert.equal((await runCli(["model", "make-test", source], {})).code, 0);
+    const bytes = readFileSync(source);
+    const server = createServer((req, res) => {
+      // Range requests are how an interrupted download resumes.
+      const range = /bytes=(\d+)-/.exec(req.headers.range ?? "");
+      const start = range ? Number(range[1]) : 0;
+      res.writeHead(range ? 206 : 200, { "content-length": bytes.length - start, "accept-ranges": "bytes", "content-type": "application/octet-stream", ...(range ? { "content-range": `bytes ${start}-${bytes.length - 1}/${bytes.length}` } : {}) });
+      res.end(bytes.subarray(start));
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/models/tiny.gguf`;
+      const env = { DRAFTGATE_LLM__MODEL: url, DRAFTGATE_LLM__MODELS_DIR: join(dir, "models"), DRAFTGATE_LLM__GPU: "false", DRAFTGATE_LLM__THREADS: "1", DRAFTGATE_LLM__CONTEXT_SIZE: "1024", DRAFTGATE_LLM__PARALLEL: "1" };
+      const before = await runCli(["model", "info"], env);
+      assert.match(before.stdout, /not downloaded yet: run `draftgate model pull`/);
+      const pulled = await runCli(["model", "pull"], env);
+      assert.equal(pulled.code, 0, pulled.stderr);
+      const path = pulled.stdout.split(" is at ")[1]!.trim();
+      assert.ok(existsSync(path) && readFileSync(path).equals(bytes));
+      const info = await runCli(["model", "info", "--json"], env);
+      const parsed = JSON.parse(info.stdout);
+      assert.equal(parsed.state, "ready");
+      assert.equal(parsed.architecture, "llama");
+      assert.equal(parsed.trainedContext, 4096);
+      assert.equal(parsed.gpuLayers, 0);
+    } finally {
+      server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

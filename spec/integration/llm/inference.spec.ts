@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { pino } from "pino";
 import { validateTriage } from "../../../src/core/llm/triageRules.js";
 import { draftHandler } from "../../../src/llm/draftJob.js";
+import { embedReplyHandler } from "../../../src/llm/embedJob.js";
 import { LlmService } from "../../../src/llm/service.js";
 import { triageHandler } from "../../../src/llm/triageJob.js";
 import { intakeOptions } from "../../../src/pipeline/fromConfig.js";
@@ -139,6 +140,40 @@ describe("triage and drafts with real llama.cpp inference (tiny random model, CP
     const drafts = await db.store.read((em) => em.getRepository<DraftRow>("Draft").find());
     assert.deepEqual(drafts.map((d) => d.status), ["superseded"]);
     assert.ok((await db.store.read((em) => em.getRepository("Event").countBy({ type: "draft.superseded" } as never))) === 1);
+  });
+});
+
+describe("retrieval of similar approved replies", function () {
+  this.timeout(120_000);
+  const db = useStore(freshSqlite);
+
+  it("embeds approved replies and ranks the most similar one first", async () => {
+    const config = llmTestConfig({ parallel: 1, llm: { retrievalK: 1 } });
+    const llm = await LlmService.start(config, log);
+    try {
+      const mailbox = await ensureMailbox(db.store, "support", "support@example.com");
+      const intake = new Intake(db.store, intakeOptions(config));
+      const [a] = await intake.ingest({ id: mailbox.id, address: mailbox.address }, [{ raw: await compose({ messageId: "<e1@example.org>", from: "a@example.org", to: "support@example.com", subject: "Refund", text: "I want a refund for my order" }), source: "test", sourceRef: null }]);
+      const conversationId = (a as { conversationId: number }).conversationId;
+      const messageRowId = (a as { messageRowId: number }).messageRowId;
+      const ids = await db.store.tx(async (em) => {
+        const repo = em.getRepository<DraftRow>("Draft");
+        const bodies = ["Refunds are issued within 30 days of purchase.", "Our office is closed on public holidays."];
+        const out: number[] = [];
+        for (const body of bodies) out.push(Number((await repo.insert({ conversationId, messageRowId, status: "approved", body, origin: "human", flags: [] } as never)).identifiers[0]!.id));
+        return out;
+      });
+      const embed = embedReplyHandler({ store: db.store, llm, config, log });
+      for (const draftId of ids) assert.deepEqual(await embed({ payload: { draftId } } as unknown as JobRow, ctx()), { status: "done" });
+      const stored = await db.store.read((em) => em.getRepository<DraftRow>("Draft").find({ order: { id: "ASC" } }));
+      assert.ok(stored.every((d) => Array.isArray(d.embedding) && d.embedding.length > 0));
+      // The most similar approved reply to a text is that reply itself (cosine 1).
+      const { mostSimilar } = await import("../../../src/llm/similar.js");
+      const query = await llm.engine!.embed(stored[1]!.body);
+      assert.deepEqual(mostSimilar(query, stored.map((d) => ({ item: d.body, vector: d.embedding! })), 1), [stored[1]!.body]);
+    } finally {
+      await llm.dispose();
+    }
   });
 });
 

@@ -1,0 +1,20 @@
+import type { JobHandler } from "../queue/worker.js";
+import type { DraftRow } from "../store/entities/review.js";
+import type { LlmJobDeps } from "./triageJob.js";
+
+/**
+ * Stores the embedding of an approved reply, so later drafts can be shown the most similar approved
+ * replies as examples. Enqueued when a reviewer approves a draft ("embed-reply", payload { draftId }).
+ */
+export function embedReplyHandler(deps: LlmJobDeps): JobHandler {
+  const { store, llm } = deps;
+  return async (job) => {
+    if (!llm.engine) return { status: "skipped", reason: "no model: replies are embedded once one is available" };
+    const draftId = Number(job.payload.draftId);
+    const draft = await store.read((em) => em.getRepository<DraftRow>("Draft").findOneBy({ id: draftId }));
+    if (!draft || draft.status !== "approved") return { status: "skipped", reason: "not an approved draft" };
+    const embedding = await llm.engine.embed(draft.body);
+    await store.tx((em) => em.getRepository<DraftRow>("Draft").update({ id: draftId }, { embedding } as never));
+    return { status: "done" };
+  };
+}
