@@ -3,6 +3,7 @@ import EmailReplyParser from "email-reply-parser";
 import { simpleParser, type AddressObject, type ParsedMail } from "mailparser";
 import sanitizeHtml from "sanitize-html";
 import type { Address, HeaderMap, NormalizedAttachment, NormalizedMessage } from "../core/message.js";
+import { visibleTextFromHtml } from "../core/llm/hiddenText.js";
 import { parseMessageIds } from "../core/references.js";
 
 /** Raised for input that is not a message at all; the pipeline quarantines it with this reason. */
@@ -12,6 +13,9 @@ export class UnparseableMessageError extends Error {
 
 const PARSER_OPTIONS = {
   skipTextToHtml: true,
+  // For HTML-only mail we derive the text ourselves, from what a reader sees: mailparser's conversion
+  // keeps hidden elements (display:none, zero-size text), a favourite place for instructions to a model.
+  skipHtmlToText: true,
   skipImageLinks: true,
   skipTextLinks: true,
   // Keep DSN parts (message/delivery-status) as attachments: the bounce evidence stays with the message.
@@ -42,7 +46,7 @@ export async function normalizeMime(raw: Buffer): Promise<NormalizedMessage> {
   const references = parseMessageIds(headers["references"] ?? null);
   const from = firstAddress(parsed.from);
   const date = parseDate(headers["date"]?.[0]);
-  const text = (parsed.text ?? "").replace(/\r\n?/g, "\n");
+  const text = (parsed.text ? parsed.text : typeof parsed.html === "string" ? visibleTextFromHtml(parsed.html) : "").replace(/\r\n?/g, "\n");
   const html = typeof parsed.html === "string" ? sanitize(parsed.html) : null;
   const attachments: NormalizedAttachment[] = (parsed.attachments ?? []).map((a) => {
     const content = a.content instanceof Buffer ? a.content : Buffer.from(a.content ?? "");
