@@ -89,25 +89,34 @@ export class LlamaCppEngine implements LlmEngine {
   async json(call: JsonCall): Promise<Usage & { value: unknown }> {
     const grammar = await this.llama.createGrammarForJsonSchema(call.schema as never);
     return this.withSession(call.system, async (session, started) => {
-      const out = await session.promptWithMeta(call.user, { grammar, maxTokens: call.maxTokens, signal: call.signal, temperature: 0 });
-      const text = out.responseText;
-      return { value: parseModelJson(text), tokens: this.countTokens(text), ms: Date.now() - started };
+      let generated = 0;
+      const out = await session.promptWithMeta(call.user, { grammar, maxTokens: call.maxTokens, signal: call.signal, temperature: 0, onToken: (t) => (generated += t.length) });
+      return { value: parseModelJson(out.responseText), tokens: generated, ms: Date.now() - started };
     });
   }
 
   async text(call: TextCall): Promise<Usage & { text: string; aborted: boolean }> {
     return this.withSession(call.system, async (session, started) => {
       let partial = "";
+      // Tokens as sampled (re-tokenizing the text would count differently, e.g. an added leading space).
+      let generated = 0;
       const onTextChunk = (chunk: string) => {
         partial += chunk;
         call.onText?.(chunk);
       };
       try {
-        const out = await session.promptWithMeta(call.user, { maxTokens: call.maxTokens, signal: call.signal, stopOnAbortSignal: true, onTextChunk, temperature: 0.3 });
-        return { text: out.responseText, aborted: out.stopReason === "abort", tokens: this.countTokens(out.responseText), ms: Date.now() - started };
+        const out = await session.promptWithMeta(call.user, {
+          maxTokens: call.maxTokens,
+          signal: call.signal,
+          stopOnAbortSignal: true,
+          onTextChunk,
+          onToken: (t) => (generated += t.length),
+          temperature: 0.3,
+        });
+        return { text: out.responseText, aborted: out.stopReason === "abort", tokens: generated, ms: Date.now() - started };
       } catch (err) {
         // Aborted before the first token: node-llama-cpp throws the signal's reason instead of returning.
-        if (call.signal?.aborted) return { text: partial, aborted: true, tokens: this.countTokens(partial), ms: Date.now() - started };
+        if (call.signal?.aborted) return { text: partial, aborted: true, tokens: generated, ms: Date.now() - started };
         throw err;
       }
     });

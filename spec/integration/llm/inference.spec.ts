@@ -119,6 +119,7 @@ describe("triage and drafts with real llama.cpp inference (tiny random model, CP
     assert.deepEqual(results, Array(4).fill({ status: "done" }));
     const drafts = await db.store.read((em) => em.getRepository<DraftRow>("Draft").find());
     assert.equal(drafts.filter((d) => d.status === "pending" && d.origin === "model").length, 4);
+    assert.ok(drafts.every((d) => d.tokens !== null && d.tokens <= config.llm.maxDraftTokens), drafts.map((d) => d.tokens).join());
   });
 
   it("cancels and supersedes a draft when a newer customer message arrives", async () => {
