@@ -143,12 +143,19 @@ export function draftHandler(deps: LlmJobDeps): JobHandler {
       clearInterval(timer);
     }
     await flush();
-    if (supersededAt !== null || ctx.signal.aborted) {
+    if (supersededAt === null && ctx.signal.aborted) {
+      // Shutdown: this attempt is given up (the job is released and runs again elsewhere).
+      await store.tx(async (em) => {
+        await em.getRepository<DraftRow>("Draft").update({ id: draftId }, { status: "failed", body: out.text } as never);
+        await appendEvent(em, "draft.failed", conversationId, { draftId, reason: "interrupted by shutdown" });
+      });
+      throw new Error("draft interrupted by shutdown");
+    }
+    if (supersededAt !== null) {
       await store.tx(async (em) => {
         await em.getRepository<DraftRow>("Draft").update({ id: draftId }, { status: "superseded", body: out.text } as never);
         await appendEvent(em, "draft.superseded", conversationId, { draftId, by: supersededAt });
       });
-      if (ctx.signal.aborted) throw new Error("draft interrupted by shutdown");
       return { status: "skipped", reason: "superseded while generating" };
     }
     const body = out.text.trim();

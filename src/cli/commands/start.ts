@@ -69,7 +69,8 @@ export async function startCommand(opts: { roles: string }): Promise<void> {
     store,
     handlers,
     {
-      concurrency: j.concurrency,
+      // An LLM worker runs as many jobs as its context has sequences, so the pool is used whole.
+      concurrency: llm?.engine ? Math.max(j.concurrency, ctx.config.llm.parallel) : j.concurrency,
       leaseMs: j.leaseSeconds * 1000,
       pollIntervalMs: j.pollIntervalMs,
       backoffBaseMs: j.backoffBaseSeconds * 1000,
