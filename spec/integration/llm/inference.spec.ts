@@ -127,20 +127,31 @@ describe("triage and drafts with real llama.cpp inference (tiny random model, CP
     const first = await compose({ messageId: "<s1@example.org>", from: "bob@example.org", to: "support@example.com", subject: "Slow one", text: "First question" });
     await ingest([first]);
     await triageHandler({ store: db.store, llm, config: slow, log })((await jobs("triage"))[0]!, ctx());
-    const running = draftHandler({ store: db.store, llm, config: slow, log })((await jobs("draft"))[0]!, ctx());
-    // Wait until it is generating, then the customer writes again.
-    for (let i = 0; i < 200; i++) {
-      const started = await db.store.read((em) => em.getRepository("Event").countBy({ type: "draft.started" } as never));
-      if (started > 0) break;
+    // Real generation, but it starts only once the customer has written again, so the newer message
+    // is there however soon the random model stops.
+    let release!: () => void;
+    const newerStored = new Promise<void>((r) => (release = r));
+    const engine = llm.engine!;
+    const gated = Object.assign(Object.create(engine) as typeof engine, {
+      text: async (call: Parameters<typeof engine.text>[0]) => {
+        await newerStored;
+        return engine.text(call);
+      },
+    });
+    const gatedLlm = { engine: gated, status: llm.status } as unknown as LlmService;
+    const running = draftHandler({ store: db.store, llm: gatedLlm, config: slow, log })((await jobs("draft"))[0]!, ctx());
+    for (let i = 0; i < 500; i++) {
+      if ((await db.store.read((em) => em.getRepository("Event").countBy({ type: "draft.started" } as never))) > 0) break;
       await new Promise((r) => setTimeout(r, 20));
     }
     const second = await compose({ messageId: "<s2@example.org>", inReplyTo: "<s1@example.org>", references: ["<s1@example.org>"], from: "bob@example.org", to: "support@example.com", subject: "Re: Slow one", text: "Never mind, another question" });
     await ingest([second]);
+    release();
     const outcome = await running;
     assert.equal(outcome?.status, "skipped");
     const drafts = await db.store.read((em) => em.getRepository<DraftRow>("Draft").find());
     assert.deepEqual(drafts.map((d) => d.status), ["superseded"]);
-    assert.ok((await db.store.read((em) => em.getRepository("Event").countBy({ type: "draft.superseded" } as never))) === 1);
+    assert.equal(await db.store.read((em) => em.getRepository("Event").countBy({ type: "draft.superseded" } as never)), 1);
   });
 });
 
