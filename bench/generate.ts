@@ -10,6 +10,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import MailComposer, { type MailComposerAttachment, type MailComposerOptions } from "nodemailer/lib/mail-composer/index.js";
+import { mulberry32 } from "../src/core/prng.js";
 
 /** Bump when the generator's output changes, so cached corpora are rebuilt. */
 export const GENERATOR_VERSION = 1;
@@ -31,17 +32,7 @@ export interface CorpusManifest {
   files: string[];
 }
 
-/** mulberry32: a tiny, fast, seedable 32-bit PRNG. Returns floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 type Rng = () => number;
 type Lang = "en" | "de" | "es" | "ja";

@@ -5,6 +5,7 @@
  * throughput measurements, since speed does not depend on the weights' values.
  */
 import { closeSync, openSync, writeSync } from "node:fs";
+import { mulberry32 } from "../core/prng.js";
 
 export interface TinyModelShape {
   vocabPadding: number; // total vocab size (padded with unused tokens)
@@ -92,17 +93,6 @@ function vocabulary(size: number): { tokens: string[]; types: number[]; scores: 
   return { tokens, types, scores: tokens.map(() => 0) };
 }
 
-/** mulberry32: a small seeded PRNG, so the same seed gives the same model. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Writes the model to `path`, streaming tensor data (a 1B-shaped model never sits in memory whole). */
 export function writeTinyGguf(path: string, shape: TinyModelShape = TINY_SHAPE): void {
@@ -180,7 +170,7 @@ export function writeTinyGguf(path: string, shape: TinyModelShape = TINY_SHAPE):
     writeSync(fd, header);
     const pad = (n: number) => (n % 32 === 0 ? 0 : 32 - (n % 32));
     writeSync(fd, Buffer.alloc(pad(header.length)));
-    const random = prng(shape.seed ?? 42);
+    const random = mulberry32(shape.seed ?? 42);
     tensors.forEach((t, i) => {
       const count = sizes[i]! / (t.type === 1 ? 2 : 4);
       const CHUNK = 1 << 20;
