@@ -76,7 +76,10 @@ function envValue(env: Env, name: string, problems: string[]): string | undefine
 /**
  * DRAFTGATE_HTTP__PORT=3001 → { http: { port: 3001 } }. `__` nests; within a segment, case and
  * underscores are ignored when matching keys (DRAFTGATE_LLM__GPU_LAYERS → llm.gpuLayers); numeric
- * segments index arrays (DRAFTGATE_MAILBOXES__0__IMAP__PASSWORD). Values are YAML scalars.
+ * segments index arrays (DRAFTGATE_MAILBOXES__0__IMAP__PASSWORD). A key the schema types as text (a
+ * string, or an enum or literal of strings) takes the value exactly as given: passwords are typed as they
+ * are, and YAML would unquote 'abc', cut `pa55 #x` at the comment and turn 123456 into a number. Every
+ * other key reads the value as YAML (numbers, booleans, `[a, b]`, `{since: 7}`).
  */
 function applyEnvOverrides(out: Tree, env: Env, problems: string[]): void {
   const names = Object.keys(env)
@@ -90,20 +93,22 @@ function applyEnvOverrides(out: Tree, env: Env, problems: string[]): void {
     if (raw === undefined) continue;
     const path = base.slice("DRAFTGATE_".length).split("__").filter(Boolean);
     if (path.length === 0) continue;
-    let value: unknown;
-    try {
-      value = isFile ? raw : parseYaml(raw);
-    } catch {
-      value = raw;
-    }
-    setPath(out, path, value);
+    setPath(out, path, (shape) => (isFile || isText(shape) ? raw : yamlScalar(raw)));
+  }
+}
+
+function yamlScalar(raw: string): unknown {
+  try {
+    return parseYaml(raw);
+  } catch {
+    return raw;
   }
 }
 
 const canon = (s: string) => s.replace(/_/g, "").toLowerCase();
 
-/** Sets a value at an env-style path, matching keys of the schema's shape loosely. */
-function setPath(tree: Tree, path: string[], value: unknown): void {
+/** Sets a value at an env-style path, matching keys of the schema's shape loosely; `valueFor` gets the schema there. */
+function setPath(tree: Tree, path: string[], valueFor: (shape: z.ZodType | undefined) => unknown): void {
   let node: Record<string, unknown> | unknown[] = tree;
   let shape: z.ZodType | undefined = configSchema;
   for (let i = 0; i < path.length; i++) {
@@ -117,10 +122,10 @@ function setPath(tree: Tree, path: string[], value: unknown): void {
     } else {
       const known = objectShape ? Object.keys(objectShape).find((k) => canon(k) === canon(segment)) : undefined;
       key = known ?? segment.toLowerCase();
-      shape = objectShape?.[key];
+      shape = objectShape ? objectShape[key] : valueOfRecord(shape);
     }
     if (last) {
-      (node as Record<string | number, unknown>)[key] = value;
+      (node as Record<string | number, unknown>)[key] = valueFor(shape);
       return;
     }
     const nextIsIndex = /^\d+$/.test(path[i + 1]!);
@@ -148,6 +153,37 @@ function shapeOf(shape: z.ZodType | undefined): Record<string, z.ZodType> | unde
 function elementOf(shape: z.ZodType | undefined): z.ZodType | undefined {
   const s = unwrap(shape) as unknown as { element?: z.ZodType } | undefined;
   return s?.element;
+}
+
+/** The value schema of a record (triage.mailboxDefaults.<mailbox>); undefined for anything else. */
+function valueOfRecord(shape: z.ZodType | undefined): z.ZodType | undefined {
+  const def = (unwrap(shape) as unknown as { _zod?: { def: { type: string; valueType?: z.ZodType } } } | undefined)?._zod?.def;
+  return def?.type === "record" ? def.valueType : undefined;
+}
+
+/** True when the schema accepts text only: a string, or an enum, literal or union of strings. */
+function isText(shape: z.ZodType | undefined): boolean {
+  const def = (unwrap(shape) as unknown as { _zod?: { def: ZodDef } } | undefined)?._zod?.def;
+  if (!def) return false;
+  switch (def.type) {
+    case "string":
+      return true;
+    case "enum":
+      return Object.values(def.entries ?? {}).every((v) => typeof v === "string");
+    case "literal":
+      return (def.values ?? []).every((v) => typeof v === "string");
+    case "union":
+      return (def.options ?? []).every((o) => isText(o));
+    default:
+      return false;
+  }
+}
+
+interface ZodDef {
+  type: string;
+  entries?: Record<string, unknown>;
+  values?: unknown[];
+  options?: z.ZodType[];
 }
 
 /** `password_FILE: /run/secrets/pw` anywhere in the tree becomes `password: <contents>`. */

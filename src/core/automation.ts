@@ -25,6 +25,12 @@ export interface AutomationInput {
   from: Address | null;
   /** Message-ID without brackets. */
   messageId: string | null;
+  /** Decoded subject; the raw Subject header is read when it is absent. */
+  subject?: string;
+  /** Body text; only its start is read. */
+  text?: string;
+  /** Parts kept as attachments: a delivery report's message/delivery-status part is one. */
+  attachments?: readonly { contentType: string }[];
 }
 
 /** How to recognize our own mail coming back. */
@@ -55,6 +61,28 @@ const REPORT_TYPES = new Set([
   "message/global-disposition-notification",
   "message/feedback-report",
 ]);
+// Parts that only report software writes: delivery and disposition reports, ARF feedback reports.
+const REPORT_PARTS = new Set([
+  "message/delivery-status",
+  "message/global-delivery-status",
+  "message/disposition-notification",
+  "message/global-disposition-notification",
+  "message/feedback-report",
+  "text/rfc822-headers",
+]);
+// Microsoft's Junk Mail Reporting Program sends a complaint as plain multipart/mixed (the reported
+// message inline, no report type) with exactly this subject: "complaint about message from <IP>".
+const JMRP_SUBJECT = /^complaint about message from [\da-f.:]+$/iu;
+// Subjects MTAs give their delivery reports (a list tag such as "[Postmaster]" may lead). Read only for
+// mail with no sender address: people forwarding or quoting a bounce have one.
+const DELIVERY_SUBJECT =
+  /^(?:\[[^\]]{0,40}\]\s*)*(?:undeliver(?:ed|able)\b|(?:returned|undelivered|delayed) mail\b|mail delivery (?:failed|failure|system|subsystem)|(?:e-?mail |message )?delivery (?:status notification|notification|failure|has failed|failed|delayed|report)|failure (?:notice|delivery)|failed delivery|non-?delivery|message not delivered|mail could not be delivered|could not send message|mail (?:system error|failed)|warning: message \S+ delayed)/iu;
+// Text of a delivery report: RFC 3464 per-message and per-recipient fields, or the wording of a
+// non-RFC 3464 bounce (qmail, Exchange).
+const DELIVERY_TEXT =
+  /^(?:reporting-mta|final-recipient|original-recipient|diagnostic-code|x-postfix-queue-id)\s*:|^action\s*:\s*(?:failed|delayed)\b|this is the qmail-send program|delivery (?:to the following recipients? |has )failed|could not be delivered to\b|did not reach the following recipient/imu;
+// The start of the text is where reports say what they are; a 1 MB body adds nothing.
+const TEXT_SCAN = 8_000;
 // Vendor headers whose mere presence marks an auto-reply or other generated mail.
 const AUTOREPLY_PRESENCE = [
   "x-autoreply",
@@ -96,8 +124,31 @@ function domainOf(messageId: string): string {
 
 const values = (headers: Map<string, string[]>, name: string) => headers.get(name) ?? [];
 
+const subjectOf = (msg: AutomationInput, h: Map<string, string[]>) => (msg.subject ?? values(h, "subject")[0] ?? "").trim();
+
+/** A report by its top-level type: multipart/report (any report-type, ARF among them), a bare DSN or MDN. */
+function isReportType(msg: AutomationInput, h: Map<string, string[]>): boolean {
+  const type = msg.contentType || values(h, "content-type")[0] || "";
+  return REPORT_TYPES.has(firstToken(type));
+}
+
+/**
+ * A delivery report that carries no sender address (no From, "From: <>", or a name only): every mail
+ * client writes a From, MTAs writing a bounce sometimes do not. Then any mark of a report decides.
+ */
+function isSenderlessDeliveryReport(msg: AutomationInput, h: Map<string, string[]>): boolean {
+  if (msg.from?.address) return false;
+  return (
+    (msg.attachments ?? []).some((a) => REPORT_PARTS.has(firstToken(a.contentType))) ||
+    h.has("x-failed-recipients") ||
+    DELIVERY_SUBJECT.test(subjectOf(msg, h)) ||
+    DELIVERY_TEXT.test((msg.text ?? "").slice(0, TEXT_SCAN))
+  );
+}
+
 // The order decides which reason is reported, most telling first: our own mail coming back, then
-// delivery/feedback reports (a DSN usually also has Return-Path <>), explicit auto-reply markers, the
+// delivery/feedback reports (a DSN usually also has Return-Path <>, but an import or a server that
+// adds none leaves a DSN without From nothing else), explicit auto-reply markers, the
 // null sender, list and bulk mail, and last the sender-name heuristic.
 const RULES: Rule[] = [
   [
@@ -110,10 +161,7 @@ const RULES: Rule[] = [
   ],
   [
     "report",
-    (msg, h) => {
-      const type = msg.contentType || values(h, "content-type")[0] || "";
-      return REPORT_TYPES.has(firstToken(type));
-    },
+    (msg, h) => isReportType(msg, h) || JMRP_SUBJECT.test(subjectOf(msg, h)) || isSenderlessDeliveryReport(msg, h),
   ],
   // Present and not "no" (RFC 3834 §5). An empty value still means software wrote the header.
   ["auto-submitted", (_m, h) => values(h, "auto-submitted").some((v) => firstToken(v) !== "no")],

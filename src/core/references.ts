@@ -33,7 +33,12 @@ export function parseMessageIds(value: string | string[] | null | undefined): st
   return [...new Set(candidates.filter(isUsableMessageId))];
 }
 
-/** The ids a message points at, most relevant first: In-Reply-To, then References newest first; never its own id. */
+/**
+ * The ids a message points at, most relevant first; never its own id. As in RFC 5256 (and JWZ), the
+ * References header decides: its ids, newest (the parent) first. In-Reply-To counts only when References
+ * holds no usable id, so a client that writes an In-Reply-To naming some other message cannot pull
+ * this one (or, through a merge, its whole thread) into that message's conversation.
+ */
 export function referenceIds(
   input: { inReplyTo: string | null; references: string[]; ownId: string | null },
   max = 50,
@@ -41,8 +46,8 @@ export function referenceIds(
   const limit = Math.floor(max);
   if (!(limit > 0)) return [];
   const own = cleanMessageId(input.ownId);
-  const ordered = [input.inReplyTo, ...[...input.references].reverse()]
-    .map(cleanMessageId)
-    .filter((id): id is string => id !== null && id !== own);
+  const usable = (ids: (string | null)[]) => ids.map(cleanMessageId).filter((id): id is string => id !== null && id !== own);
+  const references = usable([...input.references].reverse());
+  const ordered = references.length > 0 ? references : usable([input.inReplyTo]);
   return [...new Set(ordered)].slice(0, limit);
 }

@@ -5,7 +5,7 @@
 
 /** What normalizeSubject returns. */
 export interface NormalizedSubject {
-  /** The subject without prefixes and tags, whitespace collapsed, in NFC; original case kept. */
+  /** The subject without reply/forward prefixes and our ticket tags (list tags kept, in front), whitespace collapsed, in NFC; original case kept. */
   base: string;
   /** `base` NFKC-normalized and lower-cased, for comparisons. Empty for placeholder subjects. */
   key: string;
@@ -38,9 +38,12 @@ const prefixPattern = (words: string[]) =>
   new RegExp(String.raw`^(?:${words.join("|")})\s*${COUNT}\s*[:：]\s*`.normalize("NFC"), "iu");
 const REPLY_PREFIX = prefixPattern(REPLY_WORDS);
 const FORWARD_PREFIX = prefixPattern(FORWARD_WORDS);
-// Mailing-list tags are only stripped when a prefix follows them ("[users] Re: x"); a tag that starts
-// the subject proper ("[URGENT] refund") is part of what the customer wrote.
+// Bracketed tags at the start. A list puts its tag before whatever the subject starts with, so one reply
+// reads "[users] Re: x" and another "Re: [users] x": a tag before a prefix is moved past it and kept, and
+// both thread with "[users] x" (RFC 5256 and JWZ compare them alike). A tag is never dropped: "[URGENT]
+// refund" is what the customer wrote.
 const LIST_TAGS = /^(?:\[[^[\]]{1,100}\]\s*){1,10}/u;
+const ONE_TAG = /\[[^[\]]{1,100}\]/gu;
 // Old Netscape-style forwards wrap the whole subject: "[Fwd: original]".
 const FORWARD_ENCLOSURE = /^\[\s*fwd?\s*:\s*([^]*)\]$/iu;
 const TICKET_TAG = /\[#(\d{1,15})\]/u;
@@ -65,11 +68,29 @@ function stripPrefix(s: string): { rest: string; kind: "reply" | "forward" } | n
   return null;
 }
 
-/** Strips leading reply/forward prefixes, list tags between them and our ticket tags; see NormalizedSubject. */
+/**
+ * `rest` with the list tags that stood before a prefix in front of it, each tag once (compared without
+ * case), single-spaced. A subject that is nothing but tags and prefixes keeps no moved tag.
+ */
+function withListTags(moved: string[], rest: string): string {
+  if (moved.length === 0) return rest;
+  const lead = LIST_TAGS.exec(rest)?.[0] ?? "";
+  const body = rest.slice(lead.length).trim();
+  if (!body) return rest;
+  const seen = new Set<string>();
+  const tags = [...moved, ...(lead.match(ONE_TAG) ?? [])].filter((t) => {
+    const k = t.toLowerCase();
+    return seen.has(k) ? false : (seen.add(k), true);
+  });
+  return `${tags.join(" ")} ${body}`;
+}
+
+/** Strips leading reply/forward prefixes and our ticket tags, keeping list tags; see NormalizedSubject. */
 export function normalizeSubject(subject: string): NormalizedSubject {
   let s = collapse(removeTicketTags((subject ?? "").normalize("NFC")));
   let isReply = false;
   let isForward = false;
+  const moved: string[] = [];
   for (;;) {
     const prefix = stripPrefix(s);
     if (prefix) {
@@ -80,6 +101,7 @@ export function normalizeSubject(subject: string): NormalizedSubject {
     }
     const tag = LIST_TAGS.exec(s);
     if (tag && stripPrefix(s.slice(tag[0].length))) {
+      moved.push(...(tag[0].match(ONE_TAG) ?? []));
       s = s.slice(tag[0].length);
       continue;
     }
@@ -91,7 +113,7 @@ export function normalizeSubject(subject: string): NormalizedSubject {
     }
     break;
   }
-  const base = s.trim();
+  const base = withListTags(moved, s.trim());
   const key = collapse(base.normalize("NFKC").toLowerCase());
   return { base, key: PLACEHOLDER_KEYS.has(key) ? "" : key, isReply, isForward };
 }

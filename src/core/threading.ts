@@ -9,7 +9,7 @@ export type ThreadRule = "reference" | "tag" | "subject" | "new";
 export interface ThreadInput {
   /** Lower-cased sender address, or null. */
   from: string | null;
-  /** Ids this message points at, most relevant first (In-Reply-To, then References newest first). */
+  /** Ids this message points at, most relevant first: References newest first, In-Reply-To only without them (see referenceIds). */
   referenceIds: string[];
   ticketTag: number | null;
   subjectKey: string;

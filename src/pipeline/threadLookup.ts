@@ -38,9 +38,12 @@ export async function lookupThread(
     const parts: string[] = [];
     const params: SqlValue[] = [];
     if (refIds.length > 0) {
+      // Two different messages may carry one Message-ID (both are kept, see dedupeKeys). As in JWZ, the
+      // id belongs to the first one stored; a later holder must not pull its conversation into the reply.
       parts.push(
         `SELECT m.\`messageId\` AS \`hit\`, ${CONVERSATION_STATE_COLUMNS} FROM \`messages\` m INNER JOIN \`conversations\` c ON c.\`id\` = m.\`conversationId\` ` +
-          `WHERE m.\`mailboxId\` = ? AND m.\`messageId\` IN ${placeholders(refIds.length)}`,
+          `WHERE m.\`mailboxId\` = ? AND m.\`messageId\` IN ${placeholders(refIds.length)} ` +
+          "AND NOT EXISTS (SELECT 1 FROM `messages` e WHERE e.`mailboxId` = m.`mailboxId` AND e.`messageId` = m.`messageId` AND e.`id` < m.`id`)",
       );
       params.push(mailboxId, ...refIds);
     }

@@ -27,8 +27,33 @@ export function parseDatabaseUrl(url: string): StoreLocation {
   throw new Error(`database url must start with sqlite: or mysql:// (got "${redactUrl(url)}")`);
 }
 
+/**
+ * The URL with its password shown as `***`, for logs and messages. The URL parser reads it; but people
+ * type passwords into DATABASE_URL as they are, and a raw "/", "?" or "#" in one ends the parser's
+ * authority early, so the rest of the password would show as a host or path. Whenever an "@" lies beyond
+ * what the parser took as the authority (or it cannot parse the URL), the credentials run to the last
+ * "@" instead: hiding a rare "@" in a query string as well is the safe mistake.
+ */
 export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]*):([^@/]*)@/, "//$1:***@");
+  const scheme = /^[a-z][a-z\d+.-]*:\/\//iu.exec(url)?.[0];
+  if (!scheme) return url; // sqlite:… and other forms without an authority carry no credentials
+  let parsed: URL | null = null;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = null;
+  }
+  if (parsed && !`${parsed.pathname}${parsed.search}${parsed.hash}`.includes("@")) {
+    if (!parsed.password) return url;
+    parsed.password = "***";
+    return parsed.href;
+  }
+  const at = url.lastIndexOf("@");
+  if (at < scheme.length) return url;
+  const userinfo = url.slice(scheme.length, at);
+  const colon = userinfo.indexOf(":");
+  if (colon < 0) return url; // a user name only
+  return `${scheme}${userinfo.slice(0, colon)}:***@${url.slice(at + 1)}`;
 }
 
 export function entitiesFor(dialect: Dialect) {

@@ -23,10 +23,9 @@ async function ingestAll(ingest: (i: RawInput[]) => Promise<IntakeOutcome[]>, in
 
 const BOUNCE = /sisimai\/maildir\/bsd\/(lhost-|rhost-|rfc3464-|arf-)/;
 const AUTO_REPLY = /sisimai\/maildir\/bsd\/rfc3834-/;
-// Hotmail JMRP complaints: a person-style From, multipart/mixed around message/rfc822, and no header
-// that any loop rule reads (no Auto-Submitted, no report type, no null Return-Path). They get a draft
-// job like human mail; a reviewer sees them. Listed here rather than weakening the rules.
-const NO_SIGNAL = new Set(["arf-22.eml", "arf-24.eml"]);
+// Bounces that no loop rule catches would be listed here. (Hotmail's JMRP complaints arf-22 and arf-24
+// were: their "complaint about message from <IP>" subject now marks them as reports.)
+const NO_SIGNAL = new Set<string>();
 const hasSignal = (r: MessageRow) => !NO_SIGNAL.has((r.sourceRef ?? "").split("/").pop()!);
 
 for (const d of dialects) {

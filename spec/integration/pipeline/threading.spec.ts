@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import type { IntakeOutcome, RawInput } from "../../../src/pipeline/intake.js";
 import type { MessageRow } from "../../../src/store/entities/mail.js";
+import type { JobRow } from "../../../src/store/entities/work.js";
 import { compose, replyChain } from "../../support/compose.js";
 import { dialects, useStore } from "../../support/db.js";
 import { testIntake } from "../../support/intake.js";
@@ -91,6 +92,98 @@ for (const d of dialects) {
       const v2 = Buffer.from(`Message-ID: <same@example.org>\r\nFrom: ${CUSTOMER}\r\nSubject: second\r\n\r\ntwo\r\n`);
       const out = await ingest([input(v1), input(v2), input(v2)]);
       assert.deepEqual(out.map((o) => o.kind), ["stored", "stored", "duplicate"]);
+    });
+
+    describe("RFC 5256 / JWZ", () => {
+      const conversationOf = async (messageId: string) =>
+        (await db.store.read((em) => em.getRepository<MessageRow>("Message").findOneByOrFail({ messageId }))).conversationId;
+      const conversationCount = () => db.store.read((em) => em.getRepository("Conversation").count());
+
+      for (const batched of [false, true]) {
+        it(`lets References decide the parent when In-Reply-To names another message (${batched ? "one batch" : "one by one"})`, async () => {
+          const { ingest } = await testIntake(db.store);
+          const a = await compose({ messageId: "<ra-1@example.org>", from: CUSTOMER, to: SUPPORT, subject: "Printer jams", text: "a" });
+          const b = await compose({ messageId: "<rb-1@example.org>", from: CUSTOMER, to: SUPPORT, subject: "Scanner is slow", text: "b" });
+          const reply = await compose({ messageId: "<rr-1@example.com>", from: SUPPORT, to: CUSTOMER, subject: "Re: Scanner is slow", inReplyTo: "<ra-1@example.org>", references: ["<rb-1@example.org>"], text: "r" });
+          const outcomes = batched ? await ingest([input(a), input(b), input(reply)]) : [...(await ingest([input(a)])), ...(await ingest([input(b)])), ...(await ingest([input(reply)]))];
+          const [oa, ob, or] = outcomes.map(stored);
+          assert.notEqual(oa!.conversationId, ob!.conversationId);
+          assert.equal(or!.conversationId, ob!.conversationId, "the reply joins the conversation its References name");
+          assert.equal(or!.threadRule, "reference");
+          assert.equal(await conversationCount(), 2, "the conversation In-Reply-To named is not merged in");
+          assert.equal(await conversationOf("ra-1@example.org"), oa!.conversationId);
+        });
+      }
+
+      it("uses In-Reply-To when there are no References (Outlook)", async () => {
+        const { ingest } = await testIntake(db.store);
+        const a = stored((await ingest([input(await compose({ messageId: "<ol-a@example.org>", from: CUSTOMER, to: SUPPORT, subject: "Login", text: "a" }))]))[0]);
+        const r = stored((await ingest([input(await compose({ messageId: "<ol-r@example.com>", from: SUPPORT, to: CUSTOMER, subject: "Antwort: Login", inReplyTo: "<ol-a@example.org>", text: "r" }))]))[0]);
+        assert.equal(r.conversationId, a.conversationId);
+        assert.equal(r.threadRule, "reference");
+      });
+
+      it("threads [list] Re: Topic with [list] Topic and Re: [list] Topic by subject", async () => {
+        const { ingest } = await testIntake(db.store);
+        const at = (h: number) => new Date(Date.UTC(2026, 2, 1, h));
+        const first = stored((await ingest([input(await compose({ messageId: "<l-1@example.org>", from: CUSTOMER, to: SUPPORT, subject: "[users] Crash on start", date: at(9), text: "it crashes" }))]))[0]);
+        const listReply = stored((await ingest([input(await compose({ messageId: "<l-2@example.org>", from: CUSTOMER, to: SUPPORT, subject: "[users] Re: Crash on start", date: at(10), text: "still" }))]))[0]);
+        const plainReply = stored((await ingest([input(await compose({ messageId: "<l-3@example.org>", from: CUSTOMER, to: SUPPORT, subject: "Re: [users] Crash on start", date: at(11), text: "again" }))]))[0]);
+        assert.equal(listReply.conversationId, first.conversationId);
+        assert.equal(listReply.threadRule, "subject");
+        assert.equal(plainReply.conversationId, first.conversationId);
+        assert.equal(plainReply.threadRule, "subject");
+        // And the other way round: a thread the list started with its tag before the prefix.
+        const other = stored((await ingest([input(await compose({ messageId: "<l-4@example.org>", from: CUSTOMER, to: SUPPORT, subject: "[dev] Re: Build fails", date: at(12), text: "x" }))]))[0]);
+        const follow = stored((await ingest([input(await compose({ messageId: "<l-5@example.org>", from: CUSTOMER, to: SUPPORT, subject: "Re: [dev] Build fails", date: at(13), text: "y" }))]))[0]);
+        assert.equal(follow.conversationId, other.conversationId);
+      });
+
+      for (const batched of [false, true]) {
+        it(`attaches a reply to a Message-ID two stored messages share to the first one stored (${batched ? "one batch" : "one by one"})`, async () => {
+          const { ingest } = await testIntake(db.store);
+          // The second holder of the id joins an older conversation, so "lowest conversation id" would pick it.
+          const older = await compose({ messageId: "<older-1@example.org>", from: CUSTOMER, to: SUPPORT, subject: "Older thread", text: "o" });
+          const first = await compose({ messageId: "<shared@example.org>", from: CUSTOMER, to: SUPPORT, subject: "Refund for order 77", text: "first" });
+          const second = await compose({ messageId: "<shared@example.org>", from: "Bob <bob@example.net>", to: SUPPORT, subject: "Re: Older thread", references: ["<older-1@example.org>"], text: "second, same id" });
+          const reply = await compose({ messageId: "<shared-reply@example.com>", from: SUPPORT, to: CUSTOMER, subject: "Re: Refund for order 77", inReplyTo: "<shared@example.org>", references: ["<shared@example.org>"], text: "r" });
+          const all = [older, first, second, reply].map((raw) => input(raw));
+          const outcomes = batched ? [...(await ingest(all.slice(0, 3))), ...(await ingest(all.slice(3)))] : await all.reduce<Promise<IntakeOutcome[]>>(async (acc, i) => [...(await acc), ...(await ingest([i]))], Promise.resolve([]));
+          const [oOlder, oFirst, oSecond, oReply] = outcomes.map(stored);
+          assert.equal(oSecond!.conversationId, oOlder!.conversationId);
+          assert.ok(oOlder!.conversationId < oFirst!.conversationId);
+          assert.equal(oReply!.conversationId, oFirst!.conversationId, "the reply goes with the first message stored under the id");
+          assert.equal(await conversationCount(), 2, "the two holders' conversations stay apart");
+        });
+      }
+    });
+
+    it("stores feedback and delivery reports automated with no job; a person forwarding a bounce gets one", async () => {
+      const { ingest } = await testIntake(db.store);
+      const jmrp = Buffer.from(
+        "From: staff@hotmail.com\r\nTo: abuse@example.com\r\nSubject: complaint about message from 192.0.2.222\r\nDate: Mon, 2 Mar 2026 10:00:00 +0000\r\n" +
+          'Message-ID: <jmrp-1@hotmail.example>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\nContent-Type: message/rfc822\r\n\r\n' +
+          "From: Shop <news@shop.example>\r\nTo: someone@hotmail.example\r\nSubject: Sale\r\n\r\nBuy now\r\n--b--\r\n",
+      );
+      const senderless = Buffer.from(
+        "To: support@example.com\r\nSubject: Undelivered Mail Returned to Sender\r\nDate: Mon, 2 Mar 2026 10:01:00 +0000\r\nMessage-ID: <dsn-1@mx.example.net>\r\n\r\n" +
+          "This is the mail system at host mx.example.net.\r\n\r\nI'm sorry to have to inform you that your message could not\r\nbe delivered to one or more recipients.\r\n",
+      );
+      const forward = await compose({
+        messageId: "<fw-1@example.org>",
+        from: CUSTOMER,
+        to: SUPPORT,
+        subject: "Fwd: Undelivered Mail Returned to Sender",
+        text: "Your reply to me bounced, can you resend?\n\n---------- Forwarded message ---------\nFrom: Mail Delivery System <MAILER-DAEMON@mx.example.org>\nSubject: Undelivered Mail Returned to Sender\n\nFinal-Recipient: rfc822; ann@old.example\nAction: failed\nStatus: 5.1.1\n",
+      });
+      const [oj, os, of] = (await ingest([input(jmrp), input(senderless), input(forward)])).map(stored);
+      assert.equal(oj!.automated, true);
+      assert.equal(os!.automated, true);
+      assert.equal(of!.automated, false);
+      const rows = await db.store.read((em) => em.getRepository<MessageRow>("Message").find({ order: { id: "ASC" } }));
+      assert.deepEqual(rows.map((r) => r.automatedReason), ["report", "report", null]);
+      const jobs = await db.store.read((em) => em.getRepository<JobRow>("Job").find());
+      assert.deepEqual(jobs.map((j) => j.uniqueKey), [`triage:message:${of!.messageRowId}`], "a job for the forward only, none for a report");
     });
 
     it("marks our own mail coming back automated and gives it no job", async () => {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -60,6 +61,98 @@ describe("configuration loading", () => {
     assert.equal(c.llm.gpu, false);
     assert.equal(c.mailboxes[0]!.imap!.password, "from-env");
     assert.equal(c.mailboxes[0]!.imap!.host, "h");
+  });
+
+  describe("DRAFTGATE_* values for keys the schema types as text", () => {
+    const mailboxFile = () =>
+      file("raw.yaml", "mailboxes:\n  - name: support\n    address: support@example.com\n    imap: { host: h, user: u, password: x }\n    smtp: { host: s }\n");
+    // [what, the variable's value, the string the key must hold]
+    const cases: Array<[string, string, string]> = [
+      ["single quotes", "'abc'", "'abc'"],
+      ["double quotes", '"abc"', '"abc"'],
+      ["a space and #", "pa55 #x", "pa55 #x"],
+      ["only digits", "123456", "123456"],
+      ["digits with a leading zero", "007", "007"],
+      ["a float", "1.50", "1.50"],
+      ["a YAML boolean word", "true", "true"],
+      ["a YAML null", "~", "~"],
+      ["the word null", "null", "null"],
+      ["a flow mapping", "{a: 1}", "{a: 1}"],
+      ["a flow sequence", "[x, y]", "[x, y]"],
+      ["a leading dash and colon", "- a: b", "- a: b"],
+      ["an anchor", "&x", "&x"],
+      ["a date", "2024-01-01", "2024-01-01"],
+    ];
+    for (const [what, value, expected] of cases) {
+      it(`keeps a password with ${what} as it was typed`, () => {
+        const c = loadConfig({
+          env: {
+            DRAFTGATE_CONFIG: mailboxFile(),
+            DRAFTGATE_MAILBOXES__0__IMAP__PASSWORD: value,
+            DRAFTGATE_MAILBOXES__0__SMTP__PASSWORD: value,
+            DRAFTGATE_WEBHOOKS__0__NAME: "zendesk-main",
+            DRAFTGATE_WEBHOOKS__0__KIND: "zendesk",
+            DRAFTGATE_WEBHOOKS__0__SECRET: value,
+          },
+        });
+        assert.equal(c.mailboxes[0]!.imap!.password, expected);
+        assert.equal(c.mailboxes[0]!.smtp!.password, expected);
+        assert.equal(c.webhooks[0]!.secret, expected);
+      });
+    }
+
+    it("decides by the schema's type, not by the key's name: every string key takes the raw value", () => {
+      const c = loadConfig({
+        env: {
+          DRAFTGATE_CONFIG: mailboxFile(),
+          DRAFTGATE_MAILBOXES__0__IMAP__USER: "12345",
+          DRAFTGATE_MAILBOXES__0__IMAP__FOLDERS__0: "2024",
+          DRAFTGATE_MAIL__MESSAGE_ID_DOMAIN: "'quoted'.example",
+          DRAFTGATE_LLM__MODEL: "hf:org/repo:Q4 #not-a-comment",
+          DRAFTGATE_SLA__URGENT: "1",
+          DRAFTGATE_TRIAGE__MAILBOX_DEFAULTS__SUPPORT__CATEGORY: "null",
+          DRAFTGATE_LOG__LEVEL: "info",
+        },
+      });
+      assert.equal(c.mailboxes[0]!.imap!.user, "12345");
+      assert.deepEqual(c.mailboxes[0]!.imap!.folders, ["2024"]);
+      assert.equal(c.mail.messageIdDomain, "'quoted'.example");
+      assert.equal(c.llm.model, "hf:org/repo:Q4 #not-a-comment");
+      assert.equal(c.sla.urgent, "1");
+      assert.equal(c.triage.mailboxDefaults["support"]!.category, "null");
+      assert.equal(c.log.level, "info");
+    });
+
+    it("still reads numbers, booleans, unions and lists as YAML", () => {
+      const ok = loadConfig({
+        env: {
+          DRAFTGATE_CONFIG: mailboxFile(),
+          DRAFTGATE_HTTP__PORT: "4001",
+          DRAFTGATE_DATABASE__LOGGING: "true",
+          DRAFTGATE_LLM__GPU: "false",
+          DRAFTGATE_LLM__GPU_LAYERS: "20",
+          DRAFTGATE_IMAP__INITIAL_SYNC: "{since: 7}",
+          DRAFTGATE_MAILBOXES__0__IMAP__FOLDERS: "[INBOX, Support]",
+        },
+      });
+      assert.equal(ok.http.port, 4001);
+      assert.equal(ok.database.logging, true);
+      assert.equal(ok.llm.gpu, false);
+      assert.equal(ok.llm.gpuLayers, 20);
+      assert.deepEqual(ok.imap.initialSync, { since: 7 });
+      assert.deepEqual(ok.mailboxes[0]!.imap!.folders, ["INBOX", "Support"]);
+    });
+
+    it("keeps any typed password whole (property)", () => {
+      const password = fc.string({ minLength: 1, maxLength: 40 }).filter((s) => !s.includes("\0"));
+      fc.assert(
+        fc.property(password, (pw) => {
+          const c = loadConfig({ env: { DRAFTGATE_CONFIG: mailboxFile(), DRAFTGATE_MAILBOXES__0__IMAP__PASSWORD: pw } });
+          assert.equal(c.mailboxes[0]!.imap!.password, pw);
+        }),
+        { numRuns: 300 },
+      );
+    });
   });
 
   it("reads secrets from NAME_FILE variables and key_FILE entries", () => {

@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
 import fc from "fast-check";
 import { classifyAutomated, type AutomatedReason, type AutomationInput } from "../../../src/core/automation.js";
-import type { HeaderMap } from "../../../src/core/message.js";
+import type { HeaderMap, NormalizedMessage } from "../../../src/core/message.js";
+import { normalizeMime } from "../../../src/ingest/normalize.js";
+import { corpusPath } from "../../support/corpus.js";
 
 const ours = { messageIdDomains: ["draftgate.example.com"] };
 
@@ -100,6 +103,136 @@ describe("classifyAutomated", () => {
       assert.deepEqual(classifyAutomated(msg, ours), { automated: false, reason: null });
     });
   }
+
+  describe("feedback reports (RFC 5965 ARF and Microsoft JMRP) and delivery reports without a sender", () => {
+    // Headers as intake sees them when a message was imported or fetched without a Return-Path.
+    const bare = (extra: Partial<AutomationInput> = {}): AutomationInput => ({
+      headers: {},
+      contentType: "text/plain",
+      from: null,
+      messageId: "20240601.abc@mx.example.net",
+      ...extra,
+    });
+    const subject = (s: string) => ({ subject: s, headers: { subject: [s] } });
+    const fromPerson = { address: "jane@customer.example", name: "Jane" };
+
+    const reports: Array<[string, AutomationInput]> = [
+      ["an ARF report from an ordinary-looking address", message({ contentType: 'multipart/report; report-type=feedback-report; boundary="b1"', from: { address: "fbl@isp.example", name: "" } })],
+      ["an ARF report with a quoted, upper-case report-type", message({ contentType: 'MULTIPART/REPORT; REPORT-TYPE="feedback-report"' })],
+      ["a Microsoft JMRP complaint (multipart/mixed, staff@hotmail.com)", message({ contentType: "multipart/mixed; boundary=x", from: { address: "staff@hotmail.com", name: "" }, ...subject("complaint about message from 192.0.2.222") })],
+      ["a JMRP complaint about an IPv6 sender", message({ contentType: "multipart/mixed", from: { address: "staff@hotmail.com", name: "" }, ...subject(" complaint about message from 2001:db8::25") })],
+      ["a delivery report with no From header (subject)", bare(subject("Undelivered Mail Returned to Sender"))],
+      ["a delivery report with From: <> (subject 'failure notice')", bare(subject("failure notice"))],
+      ["a delivery report with no From: Delivery Status Notification (Failure)", bare(subject("Delivery Status Notification (Failure)"))],
+      ["a delivery report with no From: Undeliverable: <subject>", bare(subject("Undeliverable: Where is my order?"))],
+      ["a delivery report with no From: Returned mail: see transcript", bare(subject("Returned mail: see transcript for details"))],
+      ["a delivery report with no From: Mail delivery failed", bare(subject("Mail delivery failed: returning message to sender"))],
+      ["a delivery report with only a display name", bare({ from: { address: "", name: "Mail Delivery System" }, ...subject("Warning: message 1rX delayed 24 hours") })],
+      ["no From and a message/delivery-status part", bare({ ...subject("Notice"), contentType: "multipart/mixed", attachments: [{ contentType: "message/delivery-status" }] })],
+      ["no From and a message/feedback-report part", bare({ ...subject("Report"), contentType: "multipart/mixed", attachments: [{ contentType: "message/feedback-report" }] })],
+      ["no From and X-Failed-Recipients (Exim)", bare({ ...subject("Notice"), headers: { "x-failed-recipients": ["jane@customer.example"] } })],
+      ["no From and RFC 3464 fields in the text", bare({ ...subject("Notice"), text: "Reporting-MTA: dns; mx.example.net\n\nFinal-Recipient: rfc822; jane@customer.example\nAction: failed\nStatus: 5.1.1\n" })],
+      ["no From and a qmail bounce text", bare({ ...subject("Notice"), text: "Hi. This is the qmail-send program at mx.example.net.\nI'm afraid I wasn't able to deliver your message" })],
+    ];
+    for (const [name, msg] of reports) {
+      it(`flags ${name} as a report`, () => {
+        assert.deepEqual(classifyAutomated(msg, ours), { automated: true, reason: "report" });
+      });
+    }
+
+    const people: Array<[string, AutomationInput]> = [
+      [
+        "a person forwarding a bounce with its delivery-status part and fields",
+        message({
+          contentType: "multipart/mixed; boundary=x",
+          from: fromPerson,
+          ...subject("Fwd: Undelivered Mail Returned to Sender"),
+          text: "Your reply bounced, see below.\n\nFinal-Recipient: rfc822; jane@old.example\nAction: failed\nStatus: 5.1.1\n",
+          attachments: [{ contentType: "message/delivery-status" }, { contentType: "message/rfc822" }],
+        }),
+      ],
+      ["a person forwarding a bounce as an attachment", message({ contentType: "multipart/mixed", from: fromPerson, ...subject("FW: failure notice"), attachments: [{ contentType: "message/rfc822" }] })],
+      ["a person forwarding a JMRP complaint", message({ contentType: "multipart/mixed", from: fromPerson, ...subject("Fwd: complaint about message from 192.0.2.222") })],
+      ["a person whose subject says Undeliverable", message({ from: fromPerson, ...subject("Undeliverable: my parcel was returned") })],
+      ["a person complaining about a message", message({ from: fromPerson, ...subject("complaint about message from your agent") })],
+      ["a message without From but nothing of a report", bare(subject("Where is my order?"))],
+      ["a message without From with an ordinary attachment", bare({ ...subject("Invoice"), contentType: "multipart/mixed", attachments: [{ contentType: "application/pdf" }] })],
+    ];
+    for (const [name, msg] of people) {
+      it(`does not flag ${name}`, () => {
+        assert.deepEqual(classifyAutomated(msg, ours), { automated: false, reason: null });
+      });
+    }
+
+    it("reads the subject from the header when the caller gives none", () => {
+      assert.equal(classifyAutomated(bare({ headers: { subject: ["failure notice"] } }), ours).reason, "report");
+    });
+
+    it("flags a report without a sender whatever else it carries, and never a forward of it by a person", () => {
+      const reportSubject = fc.constantFrom("Undelivered Mail Returned to Sender", "failure notice", "Delivery Status Notification (Delay)", "Mail delivery failed");
+      const noSender = fc.constantFrom(null, { address: "", name: "" }, { address: "", name: "MAILER-DAEMON" });
+      fc.assert(
+        fc.property(reportSubject, noSender, fc.string(), (s, from, text) => {
+          assert.equal(classifyAutomated(bare({ from, ...subject(s), text }), ours).automated, true);
+          const forward = message({ from: fromPerson, ...subject(`Fwd: ${s}`), text, contentType: "multipart/mixed" });
+          assert.equal(classifyAutomated(forward, ours).automated, false);
+        }),
+      );
+    });
+  });
+
+  describe("on the shared corpus", () => {
+    const load = async (path: string) => normalizeMime(readFileSync(corpusPath(path)));
+    const withoutHeaders = (m: NormalizedMessage, ...names: string[]): NormalizedMessage => ({
+      ...m,
+      headers: Object.fromEntries(Object.entries(m.headers).filter(([k]) => !names.includes(k))),
+    });
+
+    for (const file of ["arf-22.eml", "arf-24.eml"]) {
+      it(`flags sisimai's Microsoft JMRP complaint ${file} ("complaint about message from …") as a report`, async () => {
+        const m = await load(`sisimai/maildir/bsd/${file}`);
+        assert.deepEqual(classifyAutomated(m, ours), { automated: true, reason: "report" });
+      });
+    }
+
+    it("flags sisimai's m-FILTER bounce (From: <>) as a report even without its Return-Path", async () => {
+      const m = withoutHeaders(await load("sisimai/maildir/bsd/lhost-mfilter-03.eml"), "return-path");
+      assert.deepEqual(classifyAutomated(m, ours), { automated: true, reason: "report" });
+    });
+
+    it("still flags every RFC 5965 ARF sample in the corpus as a report", async () => {
+      for (const file of ["arf-01.eml", "arf-11.eml", "arf-14.eml", "arf-16.eml", "arf-18.eml", "arf-20.eml"]) {
+        const m = await load(`sisimai/maildir/bsd/${file}`);
+        assert.match(m.contentType, /^multipart\/report/u, file);
+        assert.deepEqual(classifyAutomated(m, ours), { automated: true, reason: "report" }, file);
+      }
+    });
+
+    // Bounces that, stripped of their sender, carry no mark of a report we read: checked by eye.
+    const senderlessMisses = new Map([
+      ["lhost-amazonses-10.eml", "an Amazon SNS notification: JSON text from no-reply@sns.amazonaws.com, no DSN wording"],
+      ["lhost-amazonses-12.eml", "the same SNS notification template"],
+      ["lhost-apachejames-01.eml", 'Apache James: subject "Re:Test message", text "Error: Invalid user address"'],
+      ["lhost-trendmicro-01.eml", "InterScan MSS: Japanese subject and text only"],
+    ]);
+
+    it("flags the corpus's delivery reports with From and Return-Path removed (a server that adds no Return-Path)", async () => {
+      const dir = corpusPath("sisimai/maildir/bsd");
+      const files = readdirSync(dir).filter((f) => /^(?:lhost|rhost|rfc3464)-.*\.eml$/u.test(f)).sort();
+      assert.ok(files.length >= 300, `bounces: ${files.length}`);
+      const missed: string[] = [];
+      for (const file of files) {
+        const m = withoutHeaders(await load(`sisimai/maildir/bsd/${file}`), "from", "return-path");
+        if (!classifyAutomated({ ...m, from: null }, ours).automated) missed.push(file);
+      }
+      assert.deepEqual(missed, [...senderlessMisses.keys()]);
+    });
+
+    it("lets a person's message that carries a message as an attachment through (sisimai is-not-bounce-02)", async () => {
+      const m = await load("sisimai/maildir/not/is-not-bounce-02.eml");
+      assert.deepEqual(classifyAutomated(m, ours), { automated: false, reason: null });
+    });
+  });
 
   it("reports the first reason in the documented order when several apply", () => {
     const bounce = message({

@@ -82,8 +82,28 @@ describe("referenceIds", () => {
     assert.deepEqual(referenceIds({ inReplyTo: null, references: ["a@x", "b@x"], ownId: null }), ["b@x", "a@x"]);
   });
 
-  it("keeps an In-Reply-To that is missing from References ahead of them", () => {
-    assert.deepEqual(referenceIds({ inReplyTo: "z@x", references: ["a@x", "b@x"], ownId: null }), ["z@x", "b@x", "a@x"]);
+  // RFC 5256 (REFERENCES): the References header decides; In-Reply-To counts only without usable References.
+  const disagreeing: Array<[string, { inReplyTo: string | null; references: string[]; ownId: string | null }, string[]]> = [
+    ["an In-Reply-To missing from References is left out", { inReplyTo: "z@x", references: ["a@x", "b@x"], ownId: null }, ["b@x", "a@x"]],
+    ["an In-Reply-To that is not the last reference does not jump ahead", { inReplyTo: "a@x", references: ["a@x", "b@x"], ownId: null }, ["b@x", "a@x"]],
+    ["In-Reply-To counts when References is empty", { inReplyTo: "z@x", references: [], ownId: null }, ["z@x"]],
+    ["In-Reply-To counts when no reference is usable", { inReplyTo: "z@x", references: ["", "a b@x"], ownId: null }, ["z@x"]],
+    ["In-Reply-To counts when References names only the message itself", { inReplyTo: "z@x", references: ["me@x"], ownId: "me@x" }, ["z@x"]],
+  ];
+  for (const [name, input, expected] of disagreeing) {
+    it(`lets References decide: ${name}`, () => {
+      assert.deepEqual(referenceIds(input), expected);
+    });
+  }
+
+  it("never lets an In-Reply-To outside usable References in (property)", () => {
+    const id = fc.constantFrom("a@x", "b@x", "c@x", "d@x");
+    fc.assert(
+      fc.property(id, fc.array(id, { minLength: 1, maxLength: 8 }), (inReplyTo, references) => {
+        const ids = referenceIds({ inReplyTo, references, ownId: null });
+        assert.deepEqual(ids, [...new Set([...references].reverse())]);
+      }),
+    );
   });
 
   it("drops the message's own id (self-references and loops)", () => {

@@ -98,10 +98,50 @@ describe("normalizeSubject", () => {
     });
   }
 
-  it("strips a mailing-list tag that sits before or between prefixes", () => {
-    assert.equal(normalizeSubject("[users] Re: Crash on start").base, "Crash on start");
-    assert.equal(normalizeSubject("Re: [users] Re: Crash on start").base, "Crash on start");
-    assert.equal(normalizeSubject("[users] [dev] Re: Crash on start").base, "Crash on start");
+  // RFC 5256 / JWZ: a list tag is part of what threads, wherever the list put the reply prefix.
+  const listCases: Array<[string, string, boolean, boolean]> = [
+    ["[users] Re: Crash on start", "[users] Crash on start", true, false],
+    ["Re: [users] Re: Crash on start", "[users] Crash on start", true, false],
+    ["[users] Re: [users] Crash on start", "[users] Crash on start", true, false],
+    ["[users] Re: Re: Crash on start", "[users] Crash on start", true, false],
+    ["[Users] RE: [users] AW: Crash on start", "[Users] Crash on start", true, false],
+    ["[users] [dev] Re: Crash on start", "[users] [dev] Crash on start", true, false],
+    ["[users] Re: [dev] Re: Crash on start", "[users] [dev] Crash on start", true, false],
+    ["[users]Re:Crash on start", "[users] Crash on start", true, false],
+    ["[users] Fwd: Crash on start", "[users] Crash on start", false, true],
+    ["[users] Re:", "", true, false],
+    ["[#12] [users] Re: Crash on start", "[users] Crash on start", true, false],
+  ];
+  for (const [subject, base, isReply, isForward] of listCases) {
+    it(`keeps the list tag of ${JSON.stringify(subject)} and drops the prefix`, () => {
+      const result = normalizeSubject(subject);
+      assert.equal(result.base, base);
+      assert.equal(result.isReply, isReply, "isReply");
+      assert.equal(result.isForward, isForward, "isForward");
+    });
+  }
+
+  it("gives [list] Re: Topic, Re: [list] Topic and [list] Topic one key", () => {
+    const keys = ["[users] Re: Crash on start", "Re: [users] Crash on start", "[users] Crash on start", "Re: [users] Re: Crash on start", "[USERS] Re: crash on start"].map(
+      (s) => normalizeSubject(s).key,
+    );
+    assert.deepEqual(new Set(keys), new Set(["[users] crash on start"]));
+  });
+
+  it("gives a list tag before, after or on both sides of reply prefixes the key of the tagged subject (property)", () => {
+    const tag = fc.stringMatching(/^\[[a-z][a-z0-9._-]{0,15}\]$/u);
+    const topic = fc.stringMatching(/^[A-Za-z][A-Za-z0-9 ?!,.-]{3,30}$/u).filter((t) => normalizeSubject(t).base === t.replace(/\s+/gu, " ").trim());
+    const prefixes = fc.array(fc.constantFrom("Re: ", "RE:", "AW: ", "Re[2]: ", "SV: "), { minLength: 1, maxLength: 3 });
+    fc.assert(
+      fc.property(tag, topic, prefixes, fc.constantFrom("before", "after", "both"), (t, s, ps, where) => {
+        const p = ps.join("");
+        const subject = where === "before" ? `${t} ${p}${s}` : where === "after" ? `${p}${t} ${s}` : `${t} ${p}${t} ${s}`;
+        const result = normalizeSubject(subject);
+        assert.equal(result.key, normalizeSubject(`${t} ${s}`).key, subject);
+        assert.equal(result.isReply, true);
+      }),
+      { numRuns: 1000 },
+    );
   });
 
   it("keeps a bracketed tag that is part of the subject proper", () => {
