@@ -61,8 +61,11 @@ export interface Dovecot {
   stop(): Promise<void>;
   /** Stops the server process (mail is kept) and starts it again on the same port; resolves once it greets. Open connections are dropped. */
   restart(): Promise<void>;
-  /** IMAP APPEND as that user over a fresh connection (creates the folder if missing); returns the new UID from APPENDUID. */
-  append(user: string, folder: string, raw: Buffer | string, flags?: string[]): Promise<number>;
+  /**
+   * IMAP APPEND as that user over a fresh connection (creates the folder if missing); returns the new UID from APPENDUID.
+   * `internalDate` sets the INTERNALDATE that SEARCH SINCE looks at (default: now).
+   */
+  append(user: string, folder: string, raw: Buffer | string, flags?: string[], internalDate?: Date): Promise<number>;
   /** Appends many messages over ONE connection, one after another (creates the folder if missing). */
   appendMany(user: string, folder: string, raws: (Buffer | string)[]): Promise<void>;
   /**
@@ -648,10 +651,10 @@ class Instance implements Dovecot {
     if (!Instance.isInbox(folder)) await client.mailboxCreate(folder); // created: false when it exists
   }
 
-  async append(user: string, folder: string, raw: Buffer | string, flags?: string[]): Promise<number> {
+  async append(user: string, folder: string, raw: Buffer | string, flags?: string[], internalDate?: Date): Promise<number> {
     return this.withClient(user, async (client) => {
       await Instance.ensureFolder(client, folder);
-      const result = await client.append(folder, raw, flags);
+      const result = await client.append(folder, raw, flags, internalDate);
       if (!result || typeof result.uid !== "number") {
         throw new Error(`APPEND to ${folder} as ${user} returned no APPENDUID`);
       }

@@ -1,4 +1,10 @@
+import { pino } from "pino";
 import { configSchema, type Config } from "../../src/config/schema.js";
+import { MailboxPoller } from "../../src/ingest/imap/poller.js";
+import { intakeOptions } from "../../src/pipeline/fromConfig.js";
+import { Intake } from "../../src/pipeline/intake.js";
+import { ensureMailbox } from "../../src/store/mailboxes.js";
+import type { Store } from "../../src/store/store.js";
 import type { Dovecot } from "./dovecot.js";
 
 /** A validated config with one mailbox per given user on the test Dovecot, plus overrides. */
@@ -25,6 +31,23 @@ export function imapTestConfig(
     imap: { initialSync: "all", pollSeconds: 3600, reconnectBaseSeconds: 0.05, reconnectMaxSeconds: 0.5, connectTimeoutSeconds: 5, ...overrides.imap },
     ingest: { ...overrides.ingest },
   });
+}
+
+/** A started in-process poller for the config's mailbox number `index`, logging nothing. */
+export async function startPoller(store: Store, config: Config, index = 0, owner?: string): Promise<MailboxPoller> {
+  const m = config.mailboxes[index]!;
+  const row = await ensureMailbox(store, m.name, m.address);
+  const p = new MailboxPoller({
+    store,
+    intake: new Intake(store, intakeOptions(config)),
+    mailbox: { id: row.id, name: m.name, address: m.address },
+    settings: m.imap!,
+    config,
+    log: pino({ level: "silent" }),
+    ...(owner ? { owner } : {}),
+  });
+  p.start();
+  return p;
 }
 
 /** The same, as YAML text for a child `draftgate start` (DRAFTGATE_CONFIG). */
@@ -55,4 +78,27 @@ export function testMessage(subject: string, opts: { from?: string; messageId?: 
     opts.body ?? `Body of ${subject}.`,
     "",
   ].join("\r\n");
+}
+
+/** The subjects of a folder's messages by UID, read over a fresh connection ({} for a missing folder). */
+export async function folderSubjects(dovecot: Dovecot, user: string, folder: string): Promise<Map<number, string>> {
+  const { ImapFlow } = await import("imapflow");
+  const password = dovecot.users.find((u) => u.user === user)!.password;
+  const client = new ImapFlow({ host: dovecot.host, port: dovecot.port, secure: false, doSTARTTLS: false, auth: { user, pass: password }, logger: false });
+  await client.connect();
+  const out = new Map<number, string>();
+  try {
+    if (!(await client.list()).some((m) => m.path === folder)) return out;
+    const opened = await client.mailboxOpen(folder, { readOnly: true });
+    if (opened.exists === 0) return out;
+    for await (const m of client.fetch("1:*", { uid: true, envelope: true })) out.set(m.uid, m.envelope?.subject ?? "");
+  } finally {
+    await client.logout();
+  }
+  return out;
+}
+
+/** The sorted subjects of a folder (see folderSubjects). */
+export async function subjectsIn(dovecot: Dovecot, user: string, folder: string): Promise<string[]> {
+  return [...(await folderSubjects(dovecot, user, folder)).values()].sort();
 }

@@ -1,5 +1,7 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { EntityManager } from "typeorm";
 import { classifyAutomated } from "../core/automation.js";
+import { retryDelayMs } from "../core/backoff.js";
 import type { NormalizedMessage } from "../core/message.js";
 import { referenceIds } from "../core/references.js";
 import { extractTicketTag, normalizeSubject } from "../core/subject.js";
@@ -18,6 +20,7 @@ import {
   mergeConversationInto,
   updateConversation,
 } from "../store/intakeWrites.js";
+import { transientDbError } from "../store/sql.js";
 import type { Store } from "../store/store.js";
 import { lookupThread } from "./threadLookup.js";
 
@@ -36,6 +39,14 @@ export interface RawInput {
   declaredSize?: number;
 }
 
+export interface RetryOptions {
+  /**
+   * Fetches the whole message of a partial quarantine entry (declaredSize) from its source again. The
+   * pipeline knows no sources: the caller composes it (the CLI with the IMAP fetch).
+   */
+  refetch?: (entry: { row: QuarantineRow; mailboxName: string }) => Promise<Buffer>;
+}
+
 /** Extra work in the same transaction as the messages it follows (e.g. advancing an IMAP checkpoint). */
 export type InTransaction = (em: EntityManager, committed: readonly RawInput[]) => Promise<void>;
 
@@ -49,7 +60,23 @@ export interface IntakeOptions {
   messageIdDomain: string;
   thread: ThreadOptions;
   jobMaxAttempts: number;
+  /** How often and how patiently a transaction that failed for concurrent work is run again (default TRANSIENT_RETRY). */
+  transientRetry?: TransientRetry;
 }
+
+export interface TransientRetry {
+  /** Runs in all, the first included. */
+  attempts: number;
+  baseMs: number;
+  maxMs: number;
+}
+
+/**
+ * Deadlocks and duplicate-key races resolve at once; a busy SQLite database (another process writing)
+ * already waited its busy timeout in each attempt. Past these attempts the error goes to the caller:
+ * the IMAP poller fetches the batch again later, an import stops (run it again; nothing is stored twice).
+ */
+export const TRANSIENT_RETRY: TransientRetry = { attempts: 8, baseMs: 100, maxMs: 5000 };
 
 export interface MailboxRef {
   id: number;
@@ -85,7 +112,9 @@ const TRIAGE_PRIORITY = 10;
  * The intake transaction: normalize → classify → thread → store (message, raw bytes, attachments,
  * references, conversation, jobs, event) — all or nothing per message. A batch commits together;
  * if the batch fails, each message is retried alone, and one that still fails is quarantined, so one
- * bad message never costs the others. Re-ingesting anything stored or quarantined changes nothing.
+ * bad message never costs the others. Only faults of a message quarantine it: a transaction that failed
+ * for concurrent work (deadlock, busy database, a duplicate-key race) is run again, and an error of the
+ * caller's in-transaction callback goes to the caller. Re-ingesting anything stored or quarantined changes nothing.
  */
 export class Intake {
   constructor(
@@ -114,10 +143,11 @@ export class Intake {
   async commit(mailbox: MailboxRef, prepared: PreparedBatch, inTransaction?: InTransaction): Promise<IntakeOutcome[]> {
     let outcomes: IntakeOutcome[];
     try {
-      outcomes = await this.store.tx((em) => this.persistAll(em, mailbox, prepared, inTransaction));
+      outcomes = await this.persistRetrying(mailbox, prepared, inTransaction);
     } catch (batchError) {
+      if (!messageFault(batchError)) throw callerError(batchError);
       outcomes = [];
-      for (const p of prepared) outcomes.push(await this.persistAloneOrQuarantine(mailbox, p, batchError, inTransaction));
+      for (const p of prepared) outcomes.push(await this.persistAloneOrQuarantine(mailbox, p, inTransaction));
     }
     if (this.onCommitted) outcomes.forEach((o, i) => this.onCommitted!(o, prepared[i]!.input));
     return outcomes;
@@ -127,8 +157,12 @@ export class Intake {
    * Runs a quarantined message through intake again (after a fix or a raised limit). Stored: the
    * quarantine entry is closed as "retried" in the same transaction. Rejected again: it stays open with
    * the new reason.
+   *
+   * An entry that holds only the head of an oversized message (declaredSize) is never run through
+   * intake as it is: once the limit allows the whole message, `options.refetch` must fetch it from its
+   * source again (the caller that can reach the source supplies it), else the retry is refused.
    */
-  async retryQuarantined(quarantineId: number): Promise<IntakeOutcome> {
+  async retryQuarantined(quarantineId: number, options: RetryOptions = {}): Promise<IntakeOutcome> {
     const found = await this.store.read(async (em) => {
       const row = await em.getRepository<QuarantineRow>("Quarantine").findOneBy({ id: quarantineId });
       if (!row) return null;
@@ -138,7 +172,21 @@ export class Intake {
     if (!found) throw new Error(`no quarantined message ${quarantineId}`);
     const { row, mailbox, raw } = found;
     if (row.status !== "open") throw new Error(`quarantined message ${quarantineId} is already ${row.status}`);
-    const p = await this.prepareOne({ raw, source: row.source, sourceRef: row.sourceRef });
+    const declaredSize = row.declaredSize === null ? undefined : Number(row.declaredSize);
+    let input: RawInput = { raw, source: row.source, sourceRef: row.sourceRef, declaredSize };
+    if (declaredSize !== undefined && declaredSize > raw.length && declaredSize <= this.options.maxMessageBytes) {
+      const whence = row.sourceRef ?? row.source;
+      if (!options.refetch) {
+        throw new Error(`quarantined message ${quarantineId} holds only the first ${raw.length} of ${declaredSize} bytes; the whole message must be fetched again from ${whence} (draftgate quarantine retry does that)`);
+      }
+      const whole = await options.refetch({ row, mailboxName: mailbox.name });
+      // The source must give back the message whose head was kept, not whatever is there now.
+      if (whole.length <= raw.length || !whole.subarray(0, raw.length).equals(raw)) {
+        throw new Error(`what ${whence} holds now (${whole.length} bytes) is not the message that was quarantined; quarantine entry ${quarantineId} stays open`);
+      }
+      input = { raw: whole, source: row.source, sourceRef: row.sourceRef };
+    }
+    const p = await this.prepareOne(input);
     return this.store.tx(async (em) => {
       const repo = em.getRepository<QuarantineRow>("Quarantine");
       if (p.kind === "reject") {
@@ -154,6 +202,22 @@ export class Intake {
     });
   }
 
+  /**
+   * One intake transaction, run again (after a backoff) while it fails for concurrent work rather than
+   * for what it writes: the new run reads the rows the other writer committed (see transientDbError).
+   */
+  private async persistRetrying(mailbox: MailboxRef, prepared: PreparedBatch, inTransaction?: InTransaction): Promise<IntakeOutcome[]> {
+    const retry = this.options.transientRetry ?? TRANSIENT_RETRY;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.store.tx((em) => this.persistAll(em, mailbox, prepared, inTransaction));
+      } catch (err) {
+        if (transientDbError(callerError(err)) === null || attempt >= retry.attempts) throw err;
+        await sleep(retryDelayMs(attempt, retry.baseMs, retry.maxMs));
+      }
+    }
+  }
+
   private async persistAll(em: EntityManager, mailbox: MailboxRef, prepared: PreparedBatch, inTransaction?: InTransaction): Promise<IntakeOutcome[]> {
     const batch = await IntakeBatch.open(em, mailbox.id, batchKeys(prepared));
     const out: IntakeOutcome[] = [];
@@ -161,17 +225,28 @@ export class Intake {
       out.push(p.kind === "reject" ? await quarantine(em, batch, mailbox, p, p.code, p.reason) : await this.storeMessage(em, batch, mailbox, p));
     }
     await batch.flush();
-    await inTransaction?.(em, prepared.map((p) => p.input));
-    return out;
+    try {
+      await inTransaction?.(em, prepared.map((p) => p.input));
+    } catch (err) {
+      throw new InTransactionError(err);
+    }
+    // A later message of the batch may have merged the conversation an earlier one went into.
+    return out.map((o) => (o.kind === "stored" ? { ...o, conversationId: batch.conversationOfMessage(o.messageRowId) ?? o.conversationId } : o));
   }
 
-  private async persistAloneOrQuarantine(mailbox: MailboxRef, p: Prepared, firstError: unknown, inTransaction?: InTransaction): Promise<IntakeOutcome> {
+  /** Only a failure of this message's own transaction that is its own fault (see messageFault) quarantines it. */
+  private async persistAloneOrQuarantine(mailbox: MailboxRef, p: Prepared, inTransaction?: InTransaction): Promise<IntakeOutcome> {
     try {
-      return (await this.store.tx((em) => this.persistAll(em, mailbox, [p], inTransaction)))[0]!;
+      return (await this.persistRetrying(mailbox, [p], inTransaction))[0]!;
     } catch (err) {
-      const reason = `could not be stored: ${(err as Error).message ?? String(firstError)}`.slice(0, 1000);
+      if (!messageFault(err)) throw callerError(err);
+      const reason = `could not be stored: ${(err as Error)?.message ?? String(err)}`.slice(0, 1000);
       const reject: Prepared = { input: p.input, rawSha: p.rawSha, kind: "reject", code: "ESTORE", reason };
-      return (await this.store.tx((em) => this.persistAll(em, mailbox, [reject], inTransaction)))[0]!;
+      try {
+        return (await this.persistRetrying(mailbox, [reject], inTransaction))[0]!;
+      } catch (quarantineError) {
+        throw callerError(quarantineError);
+      }
     }
   }
 
@@ -276,6 +351,28 @@ export class Intake {
   }
 }
 
+/** An error thrown by the caller's in-transaction callback (a lost lease, say): the caller's business, never the message's. */
+class InTransactionError extends Error {
+  constructor(readonly inner: unknown) {
+    super((inner as Error)?.message ?? String(inner));
+  }
+}
+
+/** The error as the caller should see it: what its own callback threw, unwrapped. */
+function callerError(err: unknown): unknown {
+  return err instanceof InTransactionError ? err.inner : err;
+}
+
+/**
+ * Whether a failed intake transaction may be blamed on the messages it wrote (then each is tried alone
+ * and one that still fails is quarantined). Not so for the caller's callback nor for lock contention
+ * that outlasted its retries: the message is fine, the database was busy. A duplicate key that outlasted
+ * re-reading is no race (see transientDbError) and counts against the message.
+ */
+function messageFault(err: unknown): boolean {
+  return !(err instanceof InTransactionError) && transientDbError(err) !== "contention";
+}
+
 function batchKeys(prepared: PreparedBatch): BatchKeys {
   const keys: BatchKeys = { dedupeKeys: [], messageIds: [], blobShas: [], quarantineShas: [] };
   for (const p of prepared) {
@@ -355,6 +452,7 @@ async function quarantine(em: EntityManager, batch: IntakeBatch, mailbox: Mailbo
     errorCode: code,
     sha256: p.rawSha,
     size: p.input.raw.length,
+    declaredSize: p.input.declaredSize ?? null,
     blobId,
   });
   batch.rememberQuarantined(p.rawSha);

@@ -1,4 +1,5 @@
 import type { EntityManager } from "typeorm";
+import { PRIORITIES, type Priority } from "../core/llm/triage.js";
 import type { MessageRow } from "./entities/mail.js";
 import { dbBool, dbDate, dbJson, fromDbDate, insertReturningId, placeholders, run, select, type SqlValue } from "./sql.js";
 
@@ -85,21 +86,75 @@ export async function updateConversation(
   ]);
 }
 
-/** Moves everything of conversation `from` into `into` and deletes `from` (a split thread rejoined). */
+/** Tables whose rows belong to one conversation (by a `conversationId` column). */
+const CONVERSATION_TABLES = ["messages", "triages", "drafts", "outbox", "events"] as const;
+
+/** Job states whose payload may still be read (a dead job can be retried by a person). */
+const LIVE_JOB_STATES = ["queued", "running", "dead"] as const;
+
+/**
+ * Moves everything of conversation `from` into `into` and deletes `from` (a split thread rejoined):
+ * its rows, the conversation id in waiting jobs' payloads, and its urgency: `into` keeps the more urgent
+ * priority and the earlier SLA due time of the two, so a merge never makes a conversation less urgent.
+ */
 export async function mergeConversationInto(em: EntityManager, from: number, into: number): Promise<void> {
-  for (const table of ["messages", "drafts", "outbox", "events"]) {
+  for (const table of CONVERSATION_TABLES) {
     await run(em, `UPDATE \`${table}\` SET \`conversationId\` = ? WHERE \`conversationId\` = ?`, [into, from]);
   }
+  await moveJobPayloads(em, from, into);
+  const rows = await select<{ id: number; priority: string | null; slaDueAt: unknown }>(
+    em,
+    "SELECT `id`, `priority`, `slaDueAt` FROM `conversations` WHERE `id` IN (?, ?)",
+    [from, into],
+  );
+  const urgency = mergedUrgency(rows.map((r) => ({ priority: r.priority, slaDueAt: r.slaDueAt === null ? null : fromDbDate(r.slaDueAt) })));
+  await run(em, "UPDATE `conversations` SET `priority` = ?, `slaDueAt` = ? WHERE `id` = ?", [
+    urgency.priority,
+    urgency.slaDueAt ? dbDate(urgency.slaDueAt) : null,
+    into,
+  ]);
   await run(em, "DELETE FROM `conversations` WHERE `id` = ?", [from]);
+}
+
+/** The more urgent priority and the earlier due time of merged conversations (a missing one loses). */
+function mergedUrgency(rows: { priority: string | null; slaDueAt: Date | null }[]): { priority: string | null; slaDueAt: Date | null } {
+  const rank = (p: string | null) => {
+    const i = PRIORITIES.indexOf(p as Priority);
+    return i < 0 ? PRIORITIES.length : i; // none (not triaged yet) is the least urgent
+  };
+  let priority: string | null = null;
+  let slaDueAt: Date | null = null;
+  for (const r of rows) {
+    if (rank(r.priority) < rank(priority)) priority = r.priority;
+    if (r.slaDueAt && (!slaDueAt || r.slaDueAt < slaDueAt)) slaDueAt = r.slaDueAt;
+  }
+  return { priority, slaDueAt };
+}
+
+/**
+ * Rewrites `conversationId` in the payload of jobs that may still run. Payloads are JSON text written
+ * by dbJson (no spaces), so a LIKE narrows the scan to candidates and the parsed payload decides.
+ */
+async function moveJobPayloads(em: EntityManager, from: number, into: number): Promise<void> {
+  const candidates = await select<{ id: number; payload: string }>(
+    em,
+    `SELECT \`id\`, \`payload\` FROM \`jobs\` WHERE \`state\` IN ${placeholders(LIVE_JOB_STATES.length)} AND \`payload\` LIKE ?`,
+    [...LIVE_JOB_STATES, `%"conversationId":${from}%`],
+  );
+  for (const job of candidates) {
+    const payload = JSON.parse(job.payload) as Record<string, unknown>;
+    if (payload.conversationId !== from) continue;
+    await run(em, "UPDATE `jobs` SET `payload` = ?, `updatedAt` = ? WHERE `id` = ?", [dbJson({ ...payload, conversationId: into }), dbDate(new Date()), job.id]);
+  }
 }
 
 export function insertQuarantine(
   em: EntityManager,
-  q: { mailboxId: number; source: string; sourceRef: string | null; reason: string; errorCode: string; sha256: string; size: number; blobId: number },
+  q: { mailboxId: number; source: string; sourceRef: string | null; reason: string; errorCode: string; sha256: string; size: number; declaredSize?: number | null; blobId: number },
 ): Promise<number> {
   return insertReturningId(
     em,
-    "INSERT INTO `quarantine` (`mailboxId`, `source`, `sourceRef`, `reason`, `errorCode`, `sha256`, `size`, `blobId`, `status`, `createdAt`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'open', ?)",
-    [q.mailboxId, q.source, q.sourceRef, q.reason, q.errorCode, q.sha256, q.size, q.blobId, dbDate(new Date())],
+    "INSERT INTO `quarantine` (`mailboxId`, `source`, `sourceRef`, `reason`, `errorCode`, `sha256`, `size`, `declaredSize`, `blobId`, `status`, `createdAt`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?)",
+    [q.mailboxId, q.source, q.sourceRef, q.reason, q.errorCode, q.sha256, q.size, q.declaredSize ?? null, q.blobId, dbDate(new Date())],
   );
 }

@@ -14,6 +14,8 @@ export interface FetchTarget {
   uids: number[];
   maxMessageBytes: number;
   batchSize: number;
+  /** Stop after the batch in flight: nothing fetched ahead commits, the caller fetches it again later. */
+  signal?: AbortSignal;
 }
 
 export interface FetchHooks {
@@ -29,26 +31,33 @@ export interface FetchHooks {
  * Fetches the given UIDs of the selected folder in batches bounded by count and bytes, and ingests
  * each batch in one intake transaction. A message over the size limit is fetched only up to the limit
  * and quarantined with that head; it is never loaded whole.
+ *
+ * It halts on the first failure (fetch, commit, or a post-commit hook) and on `signal`: no batch commits
+ * after that, and it returns or throws only once no commit of its own is running any more, so a caller
+ * that reconnects never ingests the same UIDs next to a commit that is still in flight.
  */
 export async function fetchAndIngest(client: ImapFlow, t: FetchTarget, hooks: FetchHooks = {}): Promise<void> {
-  if (t.uids.length === 0) return;
-  // Sizes first, for every UID at once (one round trip), so batches can be cut by bytes.
+  if (t.uids.length === 0 || t.signal?.aborted) return;
+  // Sizes first, for every UID at once (one round trip per 5,000), so batches can be cut by bytes.
   const sizes = new Map<number, number>();
-  for (let i = 0; i < t.uids.length; i += 5000) {
+  for (let i = 0; i < t.uids.length && !t.signal?.aborted; i += 5000) {
     for await (const m of client.fetch(uidSet(t.uids.slice(i, i + 5000)), { uid: true, size: true }, { uid: true })) sizes.set(m.uid, m.size ?? 0);
   }
   // Stages overlap: the next batches are fetched (IMAP) and parsed (the intake's normalizer, a worker
   // pool in the gateway) while the oldest commits (database). Commits run in UID order, one at a time,
   // so the checkpoint only ever advances over committed messages. At most AHEAD batches wait in memory.
-  const waiting: { batch: number[]; done: Promise<void> }[] = [];
+  let halted = false;
+  const halt = () => (halted = true);
+  t.signal?.addEventListener("abort", halt, { once: true });
+  /** done: true once the batch committed, false when it was dropped because the pipeline halted first. */
+  const waiting: { batch: number[]; done: Promise<boolean> }[] = [];
   const settleOldest = async () => {
     const { batch, done } = waiting.shift()!;
-    await done;
-    await hooks.committed?.(batch);
+    if (await done) await hooks.committed?.(batch);
   };
-  let previous: Promise<void> = Promise.resolve();
+  let previous: Promise<unknown> = Promise.resolve();
   try {
-    for (let i = 0; i < t.uids.length; ) {
+    for (let i = 0; i < t.uids.length && !halted; ) {
       const batch: number[] = [];
       let bytes = 0;
       for (const uid of t.uids.slice(i, i + t.batchSize)) {
@@ -59,17 +68,28 @@ export async function fetchAndIngest(client: ImapFlow, t: FetchTarget, hooks: Fe
       }
       i += batch.length;
       const { inputs, uidOf } = await fetchBatch(client, t, batch, sizes);
+      if (halted) break;
       const prepared = t.intake.prepare(inputs);
       prepared.catch(() => undefined); // awaited in order by its commit
-      const after = previous;
-      const done = after.then(() => commitBatch(t, batch, inputs, uidOf, prepared, hooks));
+      // A commit starts only after the previous one succeeded, and only while nothing has halted.
+      const done = previous.then(async () => {
+        if (halted) return false;
+        await commitBatch(t, batch, inputs, uidOf, prepared, hooks);
+        return true;
+      });
       done.catch(() => undefined); // awaited by settleOldest
       previous = done;
       waiting.push({ batch, done });
       while (waiting.length >= AHEAD) await settleOldest();
     }
-  } finally {
     while (waiting.length > 0) await settleOldest();
+  } catch (err) {
+    halted = true;
+    // Stop the pipeline before reporting: let the commit that is running finish (or fail), start none.
+    await Promise.allSettled(waiting.map((w) => w.done));
+    throw err;
+  } finally {
+    t.signal?.removeEventListener("abort", halt);
   }
 }
 
@@ -88,10 +108,42 @@ export function uidSet(uids: number[]): string {
   return parts.join(",");
 }
 
+/**
+ * UIDs first..last except `skip`, as a UID set ("5:6,8:10"); null when none is left. The UIDs in between
+ * need not exist: UID commands ignore the ones that do not.
+ */
+export function uidRangeExcept(first: number, last: number, skip: number[]): string | null {
+  const holes = [...new Set(skip)].filter((u) => u >= first && u <= last).sort((a, b) => a - b);
+  const parts: string[] = [];
+  let from = first;
+  for (const hole of [...holes, last + 1]) {
+    if (hole > from) parts.push(hole - 1 > from ? `${from}:${hole - 1}` : String(from));
+    from = hole + 1;
+  }
+  return parts.length ? parts.join(",") : null;
+}
+
+/** Where an IMAP message came from: what quarantine shows, and what a retry fetches again. */
+export interface ImapSource {
+  mailbox: string;
+  folder: string;
+  uidValidity: string;
+  uid: number;
+}
+
+export const imapSourceRef = (s: ImapSource): string => `imap:${s.mailbox}/${s.folder};UIDVALIDITY=${s.uidValidity};UID=${s.uid}`;
+
+/** The inverse of imapSourceRef; null for a reference of another kind. */
+export function parseImapSourceRef(ref: string | null): ImapSource | null {
+  // Mailbox names have no "/" (config schema); the folder is everything up to the last ";UIDVALIDITY=".
+  const m = /^imap:([^/]+)\/(.+);UIDVALIDITY=(\d+);UID=(\d+)$/.exec(ref ?? "");
+  return m ? { mailbox: m[1]!, folder: m[2]!, uidValidity: m[3]!, uid: Number(m[4]) } : null;
+}
+
 async function fetchBatch(client: ImapFlow, t: FetchTarget, batch: number[], sizes: Map<number, number>): Promise<{ inputs: RawInput[]; uidOf: Map<RawInput, number> }> {
   const uidOf = new Map<RawInput, number>();
   const inputs: RawInput[] = [];
-  const sourceRef = (uid: number) => `imap:${t.mailbox.name}/${t.folder};UIDVALIDITY=${t.uidValidity};UID=${uid}`;
+  const sourceRef = (uid: number) => imapSourceRef({ mailbox: t.mailbox.name, folder: t.folder, uidValidity: t.uidValidity, uid });
   const normal = batch.filter((u) => (sizes.get(u) ?? 0) <= t.maxMessageBytes);
   const big = batch.filter((u) => (sizes.get(u) ?? 0) > t.maxMessageBytes);
   if (normal.length > 0) {

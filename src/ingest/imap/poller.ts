@@ -1,16 +1,18 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import type { ImapFlow } from "imapflow";
+import type { EntityManager } from "typeorm";
 import type { Config, MailboxConfig } from "../../config/schema.js";
 import { retryDelayMs } from "../../core/backoff.js";
 import type { Logger } from "../../obs/logger.js";
 import type { Intake, MailboxRef } from "../../pipeline/intake.js";
+import type { QuarantineRow } from "../../store/entities/mail.js";
 import type { Store } from "../../store/store.js";
-import { advanceCheckpoint, readCheckpoint, resetCheckpoint, type Checkpoint } from "./checkpoint.js";
+import { advanceCheckpoint, initialCheckpoint, readCheckpoint, resetCheckpoint, type Checkpoint } from "./checkpoint.js";
 import { ImapClientFactory } from "./client.js";
 import { emptyHealth, type MailboxHealth } from "./health.js";
-import { fetchAndIngest } from "./fetch.js";
-import { acquireLease, releaseLease, renewLease } from "./lease.js";
+import { fetchAndIngest, parseImapSourceRef, uidRangeExcept } from "./fetch.js";
+import { acquireLease, assertLeaseHeld, LeaseLostError, releaseLease, renewLease } from "./lease.js";
 
 type ImapSettings = NonNullable<MailboxConfig["imap"]>;
 
@@ -47,6 +49,8 @@ export class MailboxPoller {
   private client: ImapFlow | null = null;
   private wakeSleep: (() => void) | null = null;
   private wakeSession: ((reason: "exists" | "closed" | "lease-lost" | "stop") => void) | null = null;
+  /** Aborted when the current session must end (stop, lost lease, closed connection): syncing stops after the batch in flight. */
+  private halt = new AbortController();
   private failures = 0;
   private authFailures = 0;
 
@@ -68,6 +72,7 @@ export class MailboxPoller {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.halt.abort();
     this.wakeSleep?.();
     this.wakeSession?.("stop");
     await this.loop;
@@ -87,6 +92,7 @@ export class MailboxPoller {
         .then((ok) => {
           if (!ok && this.state.polling) {
             this.state.polling = false;
+            this.halt.abort();
             this.log.warn("lost the mailbox lease to another process; stopping this poller's session");
             this.wakeSession?.("lease-lost");
           }
@@ -111,7 +117,11 @@ export class MailboxPoller {
           await this.session();
           this.failures = 0;
         } catch (err) {
-          if (!this.stopped && this.state.polling) this.recordFailure(err);
+          if (err instanceof LeaseLostError) {
+            // Found at commit time (renewals had stalled): nothing of that batch was committed.
+            if (this.state.polling) this.log.warn("lost the mailbox lease to another process while committing; nothing more is committed by this poller");
+            this.state.polling = false;
+          } else if (!this.stopped && this.state.polling) this.recordFailure(err);
         } finally {
           this.closeClient();
         }
@@ -143,6 +153,8 @@ export class MailboxPoller {
 
   /** One connection's life: sync everything, then react to new mail until something ends it. */
   private async session(): Promise<void> {
+    const halt = (this.halt = new AbortController());
+    if (this.stopped || !this.state.polling) return;
     const client = await this.factory.connect();
     this.client = client;
     this.authFailures = 0;
@@ -155,10 +167,14 @@ export class MailboxPoller {
     let notify: (() => void) | null = null;
     const signal = (reason: "exists" | "closed" | "lease-lost" | "stop") => {
       if (reason === "exists") pending = "exists";
-      else ended ??= reason;
+      else {
+        ended ??= reason;
+        halt.abort();
+      }
       notify?.();
     };
     this.wakeSession = signal;
+    if (this.stopped) signal("stop");
     const primary = this.deps.settings.folders[0]!;
     client.on("exists", (ev: { path: string }) => {
       if (ev.path === primary) signal("exists");
@@ -193,7 +209,11 @@ export class MailboxPoller {
 
   /** Syncs folders in order and leaves the first configured folder selected (that is where IDLE waits). */
   private async syncFolders(client: ImapFlow, folders: string[]): Promise<void> {
-    for (const folder of folders) await this.syncFolder(client, folder);
+    for (const folder of folders) {
+      if (this.halt.signal.aborted) return;
+      await this.syncFolder(client, folder);
+    }
+    if (this.halt.signal.aborted) return;
     const primary = this.deps.settings.folders[0]!;
     if (folders.length > 1 || folders[0] !== primary) await client.mailboxOpen(primary, { readOnly: this.readOnly });
     this.state.lastSyncAt = new Date();
@@ -209,33 +229,42 @@ export class MailboxPoller {
     const uidValidity = String(opened.uidValidity);
     let cp = await readCheckpoint(store, mailbox.id, folder);
     if (!cp) {
-      cp = await this.initialCheckpoint(client, uidValidity, opened.uidNext);
-      await resetCheckpoint(store, mailbox.id, folder, cp);
+      cp = await initialCheckpoint(client, config.imap.initialSync, uidValidity, opened.uidNext);
+      await resetCheckpoint(store, mailbox.id, folder, cp, this.holdsLease);
       this.log.info({ folder, lastUid: cp.lastUid, initialSync: config.imap.initialSync }, "first sync of folder");
     } else if (cp.uidValidity !== uidValidity) {
       // The folder was recreated: UIDs mean nothing now. Fetch everything again; intake recognises what
       // it has by Message-ID (or content), so nothing is stored twice and new mail comes in.
       this.log.warn({ folder, was: cp.uidValidity, now: uidValidity }, "UIDVALIDITY changed: resyncing the folder by Message-ID");
-      cp = { uidValidity, lastUid: 0, highestModseq: null };
-      await resetCheckpoint(store, mailbox.id, folder, cp);
+      cp = { uidValidity, lastUid: 0, firstUid: 1, highestModseq: null };
+      await resetCheckpoint(store, mailbox.id, folder, cp, this.holdsLease);
     }
     if (opened.uidNext - 1 > cp.lastUid) await this.fetchNew(client, folder, cp);
-    if (this.deps.settings.moveTo && cp.lastUid > 0 && opened.exists > 0) {
-      // Everything up to the checkpoint is committed; moving it is safe and idempotent (a crash
-      // between commit and move is caught up here).
-      await client.messageMove(`1:${cp.lastUid}`, this.deps.settings.moveTo, { uid: true });
-    }
+    if (this.deps.settings.moveTo && !this.halt.signal.aborted && opened.exists > 0) await this.moveCommitted(client, folder, cp);
   }
 
-  private async initialCheckpoint(client: ImapFlow, uidValidity: string, uidNext: number): Promise<Checkpoint> {
-    const mode = this.deps.config.imap.initialSync;
-    if (mode === "all") return { uidValidity, lastUid: 0, highestModseq: null };
-    if (mode === "new-only") return { uidValidity, lastUid: Math.max(0, uidNext - 1), highestModseq: null };
-    const since = new Date(Date.now() - mode.since * 86_400_000);
-    const uids = (await client.search({ since }, { uid: true })) || [];
-    const first = uids.length ? Math.min(...uids) : uidNext;
-    return { uidValidity, lastUid: Math.max(0, first - 1), highestModseq: null };
+  /**
+   * Moves what this gateway committed in the folder: UIDs from the checkpoint's firstUid up to its
+   * lastUid (mail below firstUid was there before the first sync and was never taken), except messages
+   * in open quarantine entries: their reason names this folder and UID, and a retry fetches them from
+   * there. Idempotent: a crash between commit and move is caught up by the next sync.
+   */
+  private async moveCommitted(client: ImapFlow, folder: string, cp: Checkpoint): Promise<void> {
+    if (cp.firstUid === null || cp.lastUid < cp.firstUid) return;
+    const { store, mailbox } = this.deps;
+    const open = await store.read((em) =>
+      em.getRepository<QuarantineRow>("Quarantine").find({ select: { sourceRef: true }, where: { mailboxId: mailbox.id, status: "open", source: "imap" } }),
+    );
+    const kept = open
+      .map((q) => parseImapSourceRef(q.sourceRef))
+      .filter((s) => s !== null && s.folder === folder && s.uidValidity === cp.uidValidity)
+      .map((s) => s!.uid);
+    const range = uidRangeExcept(cp.firstUid, cp.lastUid, kept);
+    if (range) await client.messageMove(range, this.deps.settings.moveTo!, { uid: true });
   }
+
+  /** In every transaction that writes for this poller: proves it still holds the mailbox lease (else nothing commits). */
+  private readonly holdsLease = (em: EntityManager): Promise<void> => assertLeaseHeld(em, this.deps.mailbox.id, this.owner);
 
   /** Fetches and commits every message above the checkpoint, in UID order, in bounded batches. */
   private async fetchNew(client: ImapFlow, folder: string, cp: Checkpoint): Promise<void> {
@@ -243,10 +272,16 @@ export class MailboxPoller {
     const found = (await client.search({ uid: `${cp.lastUid + 1}:*` }, { uid: true })) || [];
     const uids = found.filter((u) => u > cp.lastUid).sort((a, b) => a - b);
     this.state.backlog = uids.length;
-    await fetchAndIngest(client, { intake, mailbox, folder, uidValidity: cp.uidValidity, uids, maxMessageBytes: config.ingest.maxMessageBytes, batchSize: config.imap.batchSize }, {
-      inTransaction: (em, lastUid) => advanceCheckpoint(em, mailbox.id, folder, cp.uidValidity, lastUid),
+    const target = { intake, mailbox, folder, uidValidity: cp.uidValidity, uids, maxMessageBytes: config.ingest.maxMessageBytes, batchSize: config.imap.batchSize, signal: this.halt.signal };
+    const advance = async (em: EntityManager, lastUid: number) => {
+      await advanceCheckpoint(em, mailbox.id, folder, cp.uidValidity, lastUid);
+      // Last statement before COMMIT: on MySQL it locks the lease row for the shortest time.
+      await this.holdsLease(em);
+    };
+    await fetchAndIngest(client, target, {
+      inTransaction: advance,
       // Everything in a batch vanished before it could be fetched: move past it all the same.
-      emptyBatch: (lastUid) => store.tx((em) => advanceCheckpoint(em, mailbox.id, folder, cp.uidValidity, lastUid)),
+      emptyBatch: (lastUid) => store.tx((em) => advance(em, lastUid)),
       committed: async (batch) => {
         cp.lastUid = batch[batch.length - 1]!;
         this.state.backlog -= batch.length;

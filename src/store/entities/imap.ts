@@ -11,6 +11,11 @@ export interface ImapCheckpointRow {
   folder: string;
   uidValidity: string;
   lastUid: number;
+  /**
+   * The first UID this gateway took in the folder (under this UIDVALIDITY): what lies below it was there
+   * before the first sync and was skipped (imap.initialSync), so it is never moved (moveTo). Null: unknown.
+   */
+  firstUid: number | null;
   highestModseq: string | null;
   updatedAt: Date;
 }
@@ -36,6 +41,7 @@ export function imapEntities(dialect: Dialect) {
       folder: c.string(255),
       uidValidity: c.string(20),
       lastUid: c.bigint(),
+      firstUid: c.bigint({ nullable: true }),
       highestModseq: c.string(20, { nullable: true }),
       updatedAt: c.date({ updateDate: true }),
     },

@@ -113,7 +113,13 @@ export interface QuarantineRow {
   reason: string;
   errorCode: string;
   sha256: string;
+  /** Bytes kept (the raw blob). */
   size: number;
+  /**
+   * The size the source reported when only the first `size` bytes were read (an oversized IMAP message):
+   * the entry is partial and a retry must fetch the whole message again. Null: the blob is the whole input.
+   */
+  declaredSize: number | null;
   blobId: number;
   status: QuarantineStatus;
   createdAt: Date;
@@ -267,6 +273,7 @@ export function mailEntities(dialect: Dialect) {
       errorCode: c.string(32),
       sha256: c.string(64),
       size: c.int(),
+      declaredSize: c.bigint({ nullable: true }),
       blobId: c.int(),
       status: c.string(16, { default: "open" }),
       createdAt: c.date({ createDate: true }),

@@ -1,5 +1,6 @@
+import { ImapOwnedUids1796025459535 } from "./1796025459535-ImapOwnedUids.js";
 import { LlmTriage1795953304716 } from "./1795953304716-LlmTriage.js";
 import { ImapSync1795952843591 } from "./1795952843591-ImapSync.js";
 import { Initial1795951533850 } from "./1795951533850-Initial.js";
 // Ordered list of sqlite migrations; src/store/migrations/generate.ts appends to it.
-export const sqliteMigrations: Function[] = [Initial1795951533850, ImapSync1795952843591, LlmTriage1795953304716];
+export const sqliteMigrations: Function[] = [Initial1795951533850, ImapSync1795952843591, LlmTriage1795953304716, ImapOwnedUids1796025459535];
