@@ -52,6 +52,9 @@ export class NormalizePool {
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    // Nothing answers these any more; settle them rather than leave their callers waiting forever.
+    for (const p of this.pending.values()) p.reject(new Error("normalize pool is closed"));
+    this.pending.clear();
   }
 
   private spawn(): Slot {
@@ -73,13 +76,17 @@ export class NormalizePool {
       if (reply.ok) p.resolve(reply.msg);
       else p.reject(reply.unparseable ? new UnparseableMessageError(reply.message) : new Error(reply.message));
     });
+    // A crash emits "error" and then "exit": the first one fails the slot, the second finds it gone
+    // (replacing it twice would start a thread that no slot holds and close() never ends).
     const fail = (err: Error) => {
+      const index = this.slots.indexOf(slot);
+      if (index < 0) return;
       for (const [id, p] of this.pending) {
         if (p.slot !== slot) continue;
         this.pending.delete(id);
         p.reject(new Error(`parser worker failed: ${err.message}`));
       }
-      if (!this.closed) this.slots[this.slots.indexOf(slot)] = this.spawn();
+      if (!this.closed) this.slots[index] = this.spawn();
     };
     worker.on("error", fail);
     worker.on("exit", (code) => {

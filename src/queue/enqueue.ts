@@ -1,5 +1,5 @@
 import type { EntityManager } from "typeorm";
-import { dbDate, dbJson, insertReturningId, run, type SqlValue } from "../store/sql.js";
+import { dbDate, dbJson, insertReturningId, isUniqueViolation, run, type SqlValue } from "../store/sql.js";
 
 export interface NewJob {
   type: string;
@@ -42,10 +42,4 @@ export async function enqueueNewJobs(em: EntityManager, jobs: NewJob[]): Promise
   if (jobs.length === 0) return;
   const now = dbDate(new Date());
   await run(em, `INSERT INTO \`jobs\` ${COLUMNS} VALUES ${jobs.map(() => ROW).join(", ")}`, jobs.flatMap((j) => jobParams(j, now)));
-}
-
-function isUniqueViolation(err: unknown): boolean {
-  const e = err as { code?: string; driverError?: { code?: string } };
-  const code = e.driverError?.code ?? e.code ?? "";
-  return code === "ER_DUP_ENTRY" || code.startsWith("SQLITE_CONSTRAINT");
 }

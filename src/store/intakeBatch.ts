@@ -120,9 +120,21 @@ export class IntakeBatch {
     return this.refs.filter((r) => wanted.has(r.refId)).map((r) => ({ refId: r.refId, conversationId: this.conversationOf.get(r.messageRowId)! }));
   }
 
-  /** A conversation was merged into another (the database rows are moved by the caller). */
+  /**
+   * A conversation was merged into another. The caller moves the rows in the database; the rows this
+   * batch has yet to write (events, jobs, drafts to supersede) are moved here, or they would name the
+   * deleted conversation.
+   */
   merged(from: number, into: number): void {
     for (const [message, conversation] of this.conversationOf) if (conversation === from) this.conversationOf.set(message, into);
+    if (this.supersede.delete(from)) this.supersede.add(into);
+    for (const e of this.events) if (e.conversationId === from) e.conversationId = into;
+    for (const j of this.jobs) if (j.payload.conversationId === from) j.payload = { ...j.payload, conversationId: into };
+  }
+
+  /** The conversation a message stored in this batch belongs to now (after any merge). */
+  conversationOfMessage(messageRowId: number): number | undefined {
+    return this.conversationOf.get(messageRowId);
   }
 
   /** Pending drafts of this conversation are obsolete now: a newer customer message came in. */

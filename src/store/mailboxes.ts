@@ -1,8 +1,22 @@
 import type { MailboxRow } from "./entities/mail.js";
+import { isUniqueViolation } from "./sql.js";
 import type { Store } from "./store.js";
 
-/** The mailbox row for a name, created on first use (configured or import-only). */
+/**
+ * The mailbox row for a name, created on first use (configured or import-only). Two processes may
+ * create the same new mailbox at once (two imports, an import next to a starting gateway): the one
+ * that loses the insert race reads the winner's row.
+ */
 export async function ensureMailbox(store: Store, name: string, address: string | null): Promise<MailboxRow> {
+  try {
+    return await upsertMailbox(store, name, address);
+  } catch (err) {
+    if (!isUniqueViolation(err)) throw err;
+    return upsertMailbox(store, name, address);
+  }
+}
+
+function upsertMailbox(store: Store, name: string, address: string | null): Promise<MailboxRow> {
   return store.tx(async (em) => {
     const repo = em.getRepository<MailboxRow>("Mailbox");
     const found = await repo.findOneBy({ name });

@@ -60,3 +60,34 @@ export const placeholders = (n: number): string => `(${Array(n).fill("?").join("
 export async function select<T>(em: EntityManager, sql: string, params: SqlValue[]): Promise<T[]> {
   return (await run(em, sql, params)) as T[];
 }
+
+/** The driver's error code (mysql2's `ER_…`, better-sqlite3's extended `SQLITE_…`), also when TypeORM wrapped it. */
+export function dbErrorCode(err: unknown): string {
+  const e = err as { code?: unknown; driverError?: { code?: unknown } } | null | undefined;
+  const code = e?.driverError?.code ?? e?.code;
+  return typeof code === "string" ? code : "";
+}
+
+/** A unique key (or primary key) already holds the value. Only the statement failed; the transaction carries on. */
+export function isUniqueViolation(err: unknown): boolean {
+  const code = dbErrorCode(err);
+  return code === "ER_DUP_ENTRY" || code === "SQLITE_CONSTRAINT_UNIQUE" || code === "SQLITE_CONSTRAINT_PRIMARYKEY";
+}
+
+/**
+ * Why a transaction failed for concurrent work rather than for what it wrote; null when it did not.
+ * - "contention": a lock could not be had in time (a deadlock victim, a lock-wait timeout, a read
+ *   snapshot that changed under us, on SQLite a database another process keeps busy). The same
+ *   transaction is expected to succeed when run again a little later.
+ * - "duplicate": a unique key that another transaction filled since ours read it (two processes storing
+ *   the same content-addressed blob or the same message). Run again, the transaction reads that row and
+ *   uses it; a duplicate that survives re-reading is no race but a fault of what was written.
+ */
+export function transientDbError(err: unknown): "contention" | "duplicate" | null {
+  const code = dbErrorCode(err);
+  // 1213 ER_LOCK_DEADLOCK, 1205 ER_LOCK_WAIT_TIMEOUT, 1020 ER_CHECKREAD (MariaDB snapshot isolation).
+  if (code === "ER_LOCK_DEADLOCK" || code === "ER_LOCK_WAIT_TIMEOUT" || code === "ER_CHECKREAD") return "contention";
+  // SQLITE_BUSY, SQLITE_BUSY_SNAPSHOT, SQLITE_BUSY_TIMEOUT, SQLITE_LOCKED, SQLITE_LOCKED_SHAREDCACHE …
+  if (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED")) return "contention";
+  return isUniqueViolation(err) ? "duplicate" : null;
+}

@@ -20,6 +20,7 @@ export class Store {
     const { dialect } = parseDatabaseUrl(url);
     const ds = await buildDataSource(url, options);
     await ds.initialize();
+    if (dialect === "sqlite") beginImmediate(ds);
     return new Store(ds, dialect);
   }
 
@@ -58,4 +59,19 @@ export class Store {
     await this.chain.catch(() => undefined);
     if (this.ds.isInitialized) await this.ds.destroy();
   }
+}
+
+/**
+ * SQLite transactions begin IMMEDIATE: they take the write lock at BEGIN, waiting out the busy timeout
+ * while another process (an import next to the gateway) writes. TypeORM begins them DEFERRED: such a
+ * transaction reads first and then fails at its first write, without waiting, whenever another process
+ * is writing (SQLITE_BUSY) or wrote since the read (SQLITE_BUSY_SNAPSHOT). Every `tx` writes (reads go
+ * through `read`), so taking the lock up front costs nothing. better-sqlite3 has one query runner per
+ * data source, so this one change covers every transaction, migrations included.
+ */
+function beginImmediate(ds: DataSource): void {
+  const runner = ds.createQueryRunner();
+  const query = runner.query.bind(runner);
+  runner.query = ((sql: string, ...rest: unknown[]) =>
+    (query as (sql: string, ...rest: unknown[]) => Promise<unknown>)(sql === "BEGIN TRANSACTION" ? "BEGIN IMMEDIATE TRANSACTION" : sql, ...rest)) as typeof runner.query;
 }
