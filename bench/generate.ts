@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { join } from "node:path";
 import MailComposer, { type MailComposerAttachment, type MailComposerOptions } from "nodemailer/lib/mail-composer/index.js";
 import { mulberry32 } from "../src/core/prng.js";
+import { wrapText } from "./support/report.js";
 
 /** Bump when the generator's output changes, so cached corpora are rebuilt. */
 export const GENERATOR_VERSION = 1;
@@ -291,16 +292,7 @@ function wrap(paragraph: string, lang: Lang): string[] {
     for (let i = 0; i < paragraph.length; i += 38) lines.push(paragraph.slice(i, i + 38));
     return lines;
   }
-  const lines: string[] = [];
-  let line = "";
-  for (const word of paragraph.split(" ")) {
-    if (line && line.length + 1 + word.length > 72) {
-      lines.push(line);
-      line = word;
-    } else line = line ? `${line} ${word}` : word;
-  }
-  if (line) lines.push(line);
-  return lines;
+  return wrapText(paragraph, 72);
 }
 
 function paragraph(rng: Rng, lang: Lang, fromSupport: boolean, v: Vars): string {

@@ -16,22 +16,24 @@
  * A MISS still exits 0 (this is a measurement, not a test); errors exit 1. Dovecot, the gateway and the
  * databases are stopped and removed at the end, also on errors and on Ctrl-C.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { spawnSync, type ChildProcessByStdio } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
+import type { Readable } from "node:stream";
 import { ImapFlow } from "imapflow";
 import { simpleParser } from "mailparser";
-import { createConnection } from "mysql2/promise";
 import { startDovecot, type Dovecot } from "../../spec/support/dovecot.js";
-import { summarizeCpuProfile } from "../cpuprofile.js";
-import { ensureCorpus } from "../generate.js";
+import { Cleanups } from "../support/cleanup.js";
+import { benchVoice, CORPUS_BENCH_USAGE, corpusBenchArgs, corpusBenchOptions, intArg, parseBenchArgs } from "../support/cli.js";
+import { describeCorpus, loadCorpus } from "../support/corpus.js";
+import { checkMysqlReachable, DIALECT_LABEL as LABEL, freshDatabase, sqliteFile, type Dialect, type FreshDatabase } from "../support/db.js";
+import { build, latestCpuProfile, printCpuProfile, spawnDraftgate } from "../support/gateway.js";
+import { errorText, fmt, machine, table, wrapText } from "../support/report.js";
+import { secondsSince as seconds, sleep, timeLoop, timeNormalize } from "../support/timing.js";
 import { mysqlWatcher, sqliteWatcher, type RowWatcher } from "./rows.js";
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const GOAL_SYNC_RATIO = 1.3; // gateway time ≤ 1.3 × bare time
 const GOAL_P50_MS = 300;
 const GOAL_P99_MS = 1000;
@@ -47,143 +49,47 @@ const IMAP_BATCH_SIZE = 50;
 const USER = "support";
 const PASSWORD = "secret";
 
-type Dialect = "sqlite" | "mysql";
-const LABEL: Record<Dialect, string> = { sqlite: "SQLite", mysql: "MariaDB" };
+const voice = benchVoice("bench:imap");
+const { log, fail } = voice;
 
-const { values: args } = parseArgs({
-  options: {
-    count: { type: "string", default: "10000" },
+const args = parseBenchArgs(
+  voice,
+  {
+    ...corpusBenchOptions(10_000),
     latency: { type: "string", default: "200" },
     interval: { type: "string", default: "150" },
-    seed: { type: "string", default: "1" },
-    only: { type: "string" },
-    "skip-build": { type: "boolean", default: false },
-    "cpu-prof": { type: "boolean", default: false },
-    stages: { type: "boolean", default: false },
-    help: { type: "boolean", short: "h", default: false },
   },
-  strict: true,
-});
+  "usage: node --import tsx bench/imap/run.ts [--count N] [--latency M] [--interval MS] [--seed S] [--only sqlite|mysql] [--skip-build] [--cpu-prof] [--stages]\n" +
+    "  --count N       messages in the mailbox for the initial sync (default 10000)\n" +
+    "  --latency M     messages appended one by one to the idle gateway (default 200; 0 skips the latency part)\n" +
+    "  --interval MS   time between the starts of two latency APPENDs (default 150)\n" +
+    "  --only D        run only the sqlite or only the mysql (MariaDB) gateway (default: both)\n" +
+    "  --cpu-prof      run the gateway under node --cpu-prof and print its hottest functions;\n" +
+    "                  profiling slows it, so the sync ratio of such a run is not comparable\n" +
+    "  --stages        also time the parts in this process: IMAP fetch alone (one FETCH 1:*, and the gateway's\n" +
+    "                  pattern: sizes then sources per imap.batchSize UIDs), simpleParser and normalizeMime in memory\n" +
+    CORPUS_BENCH_USAGE,
+);
 
-if (args.help) {
-  process.stdout.write(
-    "usage: node --import tsx bench/imap/run.ts [--count N] [--latency M] [--interval MS] [--seed S] [--only sqlite|mysql] [--skip-build] [--cpu-prof] [--stages]\n" +
-      "  --count N       messages in the mailbox for the initial sync (default 10000)\n" +
-      "  --latency M     messages appended one by one to the idle gateway (default 200; 0 skips the latency part)\n" +
-      "  --interval MS   time between the starts of two latency APPENDs (default 150)\n" +
-      "  --seed S        PRNG seed of the generated corpus (default 1)\n" +
-      "  --only D        run only the sqlite or only the mysql (MariaDB) gateway (default: both)\n" +
-      "  --skip-build    do not run tsc before timing (dist/ must be current)\n" +
-      "  --cpu-prof      run the gateway under node --cpu-prof and print its hottest functions;\n" +
-      "                  profiling slows it, so the sync ratio of such a run is not comparable\n" +
-      "  --stages        also time the parts in this process: IMAP fetch alone (one FETCH 1:*, and the gateway's\n" +
-      "                  pattern: sizes then sources per imap.batchSize UIDs), simpleParser and normalizeMime in memory\n" +
-      "  env BENCH_MYSQL_URL  server for the MariaDB run (default mysql://root@127.0.0.1:3306)\n",
-  );
-  process.exit(0);
-}
-
-const log = (s: string) => process.stderr.write(`bench:imap: ${s}\n`);
-
-function fail(message: string): never {
-  process.stderr.write(`bench:imap: ${message}\n`);
-  process.exit(1);
-}
-
-const count = Number(args.count);
-const latencyCount = Number(args.latency);
+const { count, seed, dialects } = corpusBenchArgs(voice, args);
+const latencyCount = intArg(voice, "latency", args.latency, 0);
 const interval = Number(args.interval);
-const seed = Number(args.seed);
-if (!Number.isInteger(count) || count < 1) fail(`--count must be a positive integer (got ${args.count})`);
-if (!Number.isInteger(latencyCount) || latencyCount < 0) fail(`--latency must be a non-negative integer (got ${args.latency})`);
 if (!Number.isFinite(interval) || interval < 0) fail(`--interval must be a non-negative number of ms (got ${args.interval})`);
-if (!Number.isInteger(seed) || seed < 0) fail(`--seed must be a non-negative integer (got ${args.seed})`);
-if (args.only !== undefined && args.only !== "sqlite" && args.only !== "mysql") fail(`--only must be sqlite or mysql (got ${args.only})`);
-const dialects: Dialect[] = args.only ? [args.only as Dialect] : ["sqlite", "mysql"];
-const mysqlServer = (process.env.BENCH_MYSQL_URL ?? process.env.DRAFTGATE_TEST_MYSQL_URL ?? "mysql://root@127.0.0.1:3306").replace(/\/$/, "");
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-const seconds = (fromMs: number) => (performance.now() - fromMs) / 1000;
 
 // ---------------------------------------------------------------------------------------------------
 // Clean-up: everything started here is registered and undone in reverse order, at the end, on errors
 // and on Ctrl-C.
 
-const cleanups: { name: string; fn: () => Promise<void> }[] = [];
-function onCleanup(name: string, fn: () => Promise<void>): () => void {
-  const entry = { name, fn };
-  cleanups.push(entry);
-  return () => {
-    const i = cleanups.indexOf(entry);
-    if (i >= 0) cleanups.splice(i, 1);
-  };
-}
-async function cleanupAll(): Promise<void> {
-  while (cleanups.length > 0) {
-    const { name, fn } = cleanups.pop()!;
-    await fn().catch((e: unknown) => log(`clean-up of ${name} failed: ${(e as Error).message}`));
-  }
-}
-process.once("SIGINT", () => {
-  log("interrupted; stopping the gateway and Dovecot …");
-  void cleanupAll().then(() => process.exit(130));
-});
+const cleanups = new Cleanups(log);
+const onCleanup = (name: string, fn: () => Promise<void>) => cleanups.add(name, fn);
+const cleanupAll = () => cleanups.runAll();
+cleanups.exitOnSignal("interrupted; stopping the gateway and Dovecot …");
 
 // ---------------------------------------------------------------------------------------------------
 
-function build(): void {
-  log("building (tsc -p tsconfig.build.json) …");
-  const tsc = join(repoRoot, "node_modules", "typescript", "bin", "tsc");
-  const r = spawnSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" });
-  if (r.status !== 0) fail(`build failed (tsc exit ${r.status}):\n${r.stdout}${r.stderr}`);
-}
-
-/** A fresh database for one gateway run, and a watcher on its `messages` table. */
-interface FreshDatabase {
-  url: string;
-  watcher(): Promise<RowWatcher>;
-  drop(): Promise<void>;
-}
-
-function freshSqlite(): FreshDatabase {
-  const dir = mkdtempSync(join(tmpdir(), "draftgate-bench-imap-"));
-  const file = join(dir, "bench.sqlite");
-  return { url: `sqlite:${file}`, watcher: async () => sqliteWatcher(file), drop: async () => rmSync(dir, { recursive: true, force: true }) };
-}
-
-async function freshMysql(): Promise<FreshDatabase> {
-  const name = `dg_bench_imap_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
-  let admin;
-  try {
-    admin = await createConnection(mysqlServer);
-  } catch (err) {
-    throw new Error(`cannot reach MariaDB at ${mysqlServer} (${(err as Error).message}); set BENCH_MYSQL_URL or use --only sqlite`);
-  }
-  try {
-    await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
-  } finally {
-    await admin.end();
-  }
-  const url = `${mysqlServer}/${name}`;
-  return {
-    url,
-    watcher: () => mysqlWatcher(url),
-    drop: async () => {
-      const c = await createConnection(mysqlServer);
-      try {
-        await c.query(`DROP DATABASE IF EXISTS \`${name}\``);
-      } finally {
-        await c.end();
-      }
-    },
-  };
-}
-
-/** The child's environment: ours without any Draftgate settings, plus the run's. */
-function childEnv(databaseUrl: string, configFile: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("DRAFTGATE_") && k !== "DATABASE_URL") env[k] = v;
-  return { ...env, DATABASE_URL: databaseUrl, DRAFTGATE_CONFIG: configFile, DRAFTGATE_LOG__LEVEL: "warn" };
+/** A watcher on the `messages` table of a gateway's database, from outside the gateway. */
+function watch(db: FreshDatabase): Promise<RowWatcher> {
+  return db.dialect === "sqlite" ? Promise.resolve(sqliteWatcher(sqliteFile(db))) : mysqlWatcher(db.url);
 }
 
 function configYaml(dovecot: Dovecot): string {
@@ -199,23 +105,18 @@ function configYaml(dovecot: Dovecot): string {
 
 /** `draftgate start --roles ingest` as a child process. */
 class Gateway {
-  readonly child: ChildProcess;
+  readonly child: ChildProcessByStdio<null, Readable, Readable>;
   output = "";
   exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
   private readonly exited: Promise<void>;
 
   constructor(databaseUrl: string, configFile: string, profileDir: string | null) {
-    const nodeArgs = profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [];
-    this.child = spawn(process.execPath, [...nodeArgs, join(repoRoot, "bin", "draftgate.js"), "start", "--roles", "ingest"], {
-      cwd: repoRoot,
-      env: childEnv(databaseUrl, configFile),
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    this.child = spawnDraftgate(["start", "--roles", "ingest"], { DATABASE_URL: databaseUrl, DRAFTGATE_CONFIG: configFile }, profileDir);
     const keep = (c: string) => {
       this.output = (this.output + c).slice(-20_000);
     };
-    this.child.stdout!.setEncoding("utf8").on("data", keep);
-    this.child.stderr!.setEncoding("utf8").on("data", keep);
+    this.child.stdout.setEncoding("utf8").on("data", keep);
+    this.child.stderr.setEncoding("utf8").on("data", keep);
     this.exited = new Promise((resolvePromise) => {
       this.child.once("error", (err) => {
         keep(`\n[spawn error] ${err.message}\n`);
@@ -275,45 +176,39 @@ function summarizeOutput(output: string): string {
 // ---------------------------------------------------------------------------------------------------
 // The bare baseline
 
-async function bareSync(dovecot: Dovecot, expected: number): Promise<number> {
-  const started = performance.now();
-  const client = new ImapFlow({ host: dovecot.host, port: dovecot.port, secure: false, auth: { user: USER, pass: PASSWORD }, logger: false });
+/** A connected imapflow client (no logging) as the benchmark's user, logged out after `fn`. */
+async function withClient<T>(dovecot: Dovecot, fn: (client: ImapFlow) => Promise<T>, options: { disableAutoIdle?: boolean } = {}): Promise<T> {
+  const client = new ImapFlow({ host: dovecot.host, port: dovecot.port, secure: false, auth: { user: USER, pass: PASSWORD }, logger: false, ...options });
   client.on("error", () => undefined); // failures surface through the awaited calls
   await client.connect();
-  let n = 0;
-  let elapsed: number;
   try {
-    await client.mailboxOpen("INBOX");
-    for await (const m of client.fetch("1:*", { uid: true, source: true })) {
-      await simpleParser(m.source!);
-      n++;
-    }
-    elapsed = seconds(started);
+    return await fn(client);
   } finally {
     await client.logout().catch(() => client.close());
   }
-  if (n !== expected) throw new Error(`bare fetch saw ${n} messages, expected ${expected}`);
+}
+
+/**
+ * One FETCH 1:* of every full source over one connection, timed from connect to the last message: with
+ * `parse`, each source through simpleParser in turn (the bare baseline); without, the fetch alone.
+ */
+async function fetchAll(dovecot: Dovecot, expected: number, parse: boolean): Promise<number> {
+  const started = performance.now();
+  const n = await withClient(dovecot, async (client) => {
+    let seen = 0;
+    await client.mailboxOpen("INBOX");
+    for await (const m of client.fetch("1:*", { uid: true, source: true })) {
+      if (parse) await simpleParser(m.source!);
+      if (m.source) seen++;
+    }
+    return seen;
+  });
+  const elapsed = seconds(started);
+  if (n !== expected) throw new Error(`${parse ? "bare " : ""}fetch saw ${n} messages, expected ${expected}`);
   return elapsed;
 }
 
-/** IMAP fetch without parsing: one FETCH 1:* of every source (the bare client's traffic). */
-async function fetchAllOnly(dovecot: Dovecot, expected: number): Promise<number> {
-  const started = performance.now();
-  const client = new ImapFlow({ host: dovecot.host, port: dovecot.port, secure: false, auth: { user: USER, pass: PASSWORD }, logger: false });
-  client.on("error", () => undefined);
-  await client.connect();
-  let n = 0;
-  let elapsed: number;
-  try {
-    await client.mailboxOpen("INBOX");
-    for await (const m of client.fetch("1:*", { uid: true, source: true })) if (m.source) n++;
-    elapsed = seconds(started);
-  } finally {
-    await client.logout().catch(() => client.close());
-  }
-  if (n !== expected) throw new Error(`fetch saw ${n} messages, expected ${expected}`);
-  return elapsed;
-}
+const bareSync = (dovecot: Dovecot, expected: number) => fetchAll(dovecot, expected, true);
 
 /**
  * IMAP fetch without parsing, in the gateway's pattern (src/ingest/imap/fetch.ts): UID SEARCH, then per
@@ -321,32 +216,20 @@ async function fetchAllOnly(dovecot: Dovecot, expected: number): Promise<number>
  */
 async function fetchBatchedOnly(dovecot: Dovecot, expected: number, batchSize: number): Promise<number> {
   const started = performance.now();
-  const client = new ImapFlow({ host: dovecot.host, port: dovecot.port, secure: false, auth: { user: USER, pass: PASSWORD }, logger: false });
-  client.on("error", () => undefined);
-  await client.connect();
-  let n = 0;
-  let elapsed: number;
-  try {
+  const n = await withClient(dovecot, async (client) => {
+    let seen = 0;
     await client.mailboxOpen("INBOX", { readOnly: true });
     const uids = ((await client.search({ uid: "1:*" }, { uid: true })) || []).sort((a, b) => a - b);
     for (let i = 0; i < uids.length; i += batchSize) {
       const batch = uids.slice(i, i + batchSize).join(",");
       for await (const m of client.fetch(batch, { uid: true, size: true }, { uid: true })) void m.size;
-      for await (const m of client.fetch(batch, { uid: true, source: true, internalDate: true }, { uid: true })) if (m.source) n++;
+      for await (const m of client.fetch(batch, { uid: true, source: true, internalDate: true }, { uid: true })) if (m.source) seen++;
     }
-    elapsed = seconds(started);
-  } finally {
-    await client.logout().catch(() => client.close());
-  }
+    return seen;
+  });
+  const elapsed = seconds(started);
   if (n !== expected) throw new Error(`batched fetch saw ${n} messages, expected ${expected}`);
   return elapsed;
-}
-
-/** Runs `fn` over every buffer in turn; returns the seconds the loop took. */
-async function timeLoop(buffers: Buffer[], fn: (b: Buffer) => Promise<unknown>): Promise<number> {
-  const t = performance.now();
-  for (const b of buffers) await fn(b);
-  return seconds(t);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -379,22 +262,12 @@ interface LatencyResult {
   uids: number[];
 }
 
-async function measureLatency(dovecot: Dovecot, watcher: RowWatcher, corpus: Buffer[], n: number, tag: string): Promise<LatencyResult> {
-  const runId = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
-  const messages = Array.from({ length: n }, (_, i) => {
-    const messageId = `dg-bench-latency-${runId}-${i + 1}@bench.example`;
-    return { messageId, raw: withFreshIdentity(corpus[i % corpus.length]!, `Latency probe ${i + 1}/${n} (${tag} ${runId})`, messageId) };
-  });
-
-  const appender = new ImapFlow({ host: dovecot.host, port: dovecot.port, secure: false, auth: { user: USER, pass: PASSWORD }, logger: false, disableAutoIdle: true });
-  appender.on("error", () => undefined);
-  await appender.connect();
-
-  const sentAt = new Map<string, number>();
+/** Follows new rows in `messages` and notes, for each Message-ID in `sentAt`, how long after it its row appeared. */
+async function watchArrivals(watcher: RowWatcher, sentAt: ReadonlyMap<string, number>) {
   const latencies = new Map<string, number>();
   let lastId = await watcher.maxId();
   let polling = true;
-  let pollError: unknown = null;
+  let error: unknown = null;
   const poller = (async () => {
     while (polling) {
       try {
@@ -406,58 +279,85 @@ async function measureLatency(dovecot: Dovecot, watcher: RowWatcher, corpus: Buf
           if (t0 !== undefined && !latencies.has(r.messageId!)) latencies.set(r.messageId!, seen - t0);
         }
       } catch (e) {
-        pollError = e;
+        error = e;
         return;
       }
       await sleep(LATENCY_POLL_MS);
     }
   })();
+  return {
+    latencies,
+    /** Throws what the polling ran into, if anything. */
+    check(): void {
+      if (error) throw error;
+    },
+    async stop(): Promise<void> {
+      polling = false;
+      await poller;
+    },
+  };
+}
 
+async function measureLatency(dovecot: Dovecot, watcher: RowWatcher, corpus: Buffer[], n: number, tag: string): Promise<LatencyResult> {
+  const runId = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+  const messages = Array.from({ length: n }, (_, i) => {
+    const messageId = `dg-bench-latency-${runId}-${i + 1}@bench.example`;
+    return { messageId, raw: withFreshIdentity(corpus[i % corpus.length]!, `Latency probe ${i + 1}/${n} (${tag} ${runId})`, messageId) };
+  });
+
+  const sentAt = new Map<string, number>();
   const appendMs: number[] = [];
   const uids: number[] = [];
+  const arrivals = await watchArrivals(watcher, sentAt);
   try {
-    const start = performance.now();
-    for (let i = 0; i < n; i++) {
-      const due = start + i * interval;
-      const wait = due - performance.now();
-      if (wait > 0) await sleep(wait);
-      const m = messages[i]!;
-      const t0 = performance.now();
-      sentAt.set(m.messageId, t0);
-      const res = await appender.append("INBOX", m.raw);
-      appendMs.push(performance.now() - t0);
-      if (!res || typeof res.uid !== "number") throw new Error(`APPEND of latency message ${i + 1} returned no APPENDUID`);
-      uids.push(res.uid);
-      if (pollError) throw pollError;
-    }
-    const deadline = performance.now() + LATENCY_TIMEOUT_MS;
-    while (latencies.size < n && performance.now() < deadline && !pollError) await sleep(50);
-    if (pollError) throw pollError;
-    if (latencies.size < n) {
-      throw new Error(`${n - latencies.size} of ${n} latency messages did not show up within ${LATENCY_TIMEOUT_MS / 1000} s of the last APPEND (quarantined: ${await watcher.quarantined()})`);
-    }
+    await withClient(
+      dovecot,
+      async (appender) => {
+        const start = performance.now();
+        for (let i = 0; i < n; i++) {
+          const due = start + i * interval;
+          const wait = due - performance.now();
+          if (wait > 0) await sleep(wait);
+          const m = messages[i]!;
+          const t0 = performance.now();
+          sentAt.set(m.messageId, t0);
+          const res = await appender.append("INBOX", m.raw);
+          appendMs.push(performance.now() - t0);
+          if (!res || typeof res.uid !== "number") throw new Error(`APPEND of latency message ${i + 1} returned no APPENDUID`);
+          uids.push(res.uid);
+          arrivals.check();
+        }
+        const deadline = performance.now() + LATENCY_TIMEOUT_MS;
+        while (arrivals.latencies.size < n && performance.now() < deadline) {
+          arrivals.check();
+          await sleep(50);
+        }
+        arrivals.check();
+        if (arrivals.latencies.size < n) {
+          throw new Error(`${n - arrivals.latencies.size} of ${n} latency messages did not show up within ${LATENCY_TIMEOUT_MS / 1000} s of the last APPEND (quarantined: ${await watcher.quarantined()})`);
+        }
+      },
+      { disableAutoIdle: true },
+    );
   } finally {
-    polling = false;
-    await poller;
-    await appender.logout().catch(() => appender.close());
+    await arrivals.stop();
   }
-  return { ms: messages.map((m) => latencies.get(m.messageId)!), appendMs, uids };
+  return { ms: messages.map((m) => arrivals.latencies.get(m.messageId)!), appendMs, uids };
 }
 
 /** Removes the given UIDs from INBOX (the latency messages), so the next gateway syncs the same N again. */
 async function expunge(dovecot: Dovecot, uids: number[], expected: number): Promise<void> {
-  const client = new ImapFlow({ host: dovecot.host, port: dovecot.port, secure: false, auth: { user: USER, pass: PASSWORD }, logger: false, disableAutoIdle: true });
-  client.on("error", () => undefined);
-  await client.connect();
-  try {
-    await client.mailboxOpen("INBOX");
-    if (uids.length > 0) await client.messageDelete(uids.join(","), { uid: true });
-    const status = await client.status("INBOX", { messages: true });
-    const held = status ? status.messages : undefined;
-    if (held !== expected) throw new Error(`INBOX holds ${held} messages after removing the latency messages, expected ${expected}`);
-  } finally {
-    await client.logout().catch(() => client.close());
-  }
+  await withClient(
+    dovecot,
+    async (client) => {
+      await client.mailboxOpen("INBOX");
+      if (uids.length > 0) await client.messageDelete(uids.join(","), { uid: true });
+      const status = await client.status("INBOX", { messages: true });
+      const held = status ? status.messages : undefined;
+      if (held !== expected) throw new Error(`INBOX holds ${held} messages after removing the latency messages, expected ${expected}`);
+    },
+    { disableAutoIdle: true },
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -474,12 +374,12 @@ interface GatewayRun {
 }
 
 async function gatewayRun(d: Dialect, dovecot: Dovecot, corpus: Buffer[], workDir: string): Promise<GatewayRun> {
-  const db = d === "sqlite" ? freshSqlite() : await freshMysql();
+  const db = await freshDatabase(d, "dg_bench_imap");
   const undoDb = onCleanup(`${LABEL[d]} database`, () => db.drop());
   const configFile = join(workDir, "draftgate.yaml");
   writeFileSync(configFile, configYaml(dovecot));
   const profileDir = args["cpu-prof"] ? mkdtempSync(join(tmpdir(), `draftgate-bench-imap-prof-${d}-`)) : null;
-  const watcher = await db.watcher();
+  const watcher = await watch(db);
   const undoWatcher = onCleanup(`${LABEL[d]} watcher`, () => watcher.close());
 
   log(`${LABEL[d]}: gateway initial sync of ${count} messages …`);
@@ -551,12 +451,7 @@ async function gatewayRun(d: Dialect, dovecot: Dovecot, corpus: Buffer[], workDi
 
   if (latency) await expunge(dovecot, latency.uids, count);
 
-  let profile: string | null = null;
-  if (profileDir) {
-    const f = readdirSync(profileDir).filter((n) => n.endsWith(".cpuprofile")).sort();
-    profile = f.length ? join(profileDir, f[f.length - 1]!) : null;
-  }
-  return { d, syncSeconds, migratedAt, firstRowAt, latency, stopSeconds, profile };
+  return { d, syncSeconds, migratedAt, firstRowAt, latency, stopSeconds, profile: latestCpuProfile(profileDir) };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -567,43 +462,15 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
-  return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ").trimEnd()).join("\n");
-}
-
-function wrapText(text: string, width: number): string[] {
-  const lines: string[] = [];
-  let line = "";
-  for (const word of text.split(" ")) {
-    if (line && line.length + 1 + word.length > width) {
-      lines.push(line);
-      line = word;
-    } else line = line ? `${line} ${word}` : word;
-  }
-  if (line) lines.push(line);
-  return lines;
-}
-
-const fmtS = (s: number) => `${s.toFixed(2)} s`;
-const fmtRate = (r: number) => `${r.toFixed(1)} msg/s`;
-const fmtMs = (ms: number) => `${Math.round(ms)} ms`;
-
 function dovecotVersion(): string {
   const r = spawnSync("dovecot", ["--version"], { encoding: "utf8" });
   return r.status === 0 ? r.stdout.trim().split(" ")[0]! : "?";
 }
 
 async function main(): Promise<void> {
-  if (dialects.includes("mysql")) await (await freshMysql()).drop(); // fail fast when MariaDB is unreachable
-  if (!args["skip-build"]) build();
-
-  const benchRoot = join(repoRoot, ".bench");
-  mkdirSync(benchRoot, { recursive: true });
-  const t0 = performance.now();
-  const { dir, manifest, generated } = await ensureCorpus(benchRoot, count, seed);
-  log(`${generated ? "generated" : "reusing"} corpus ${dir} (${count} messages, ${manifest.threads} threads${generated ? `, ${seconds(t0).toFixed(1)} s` : ""})`);
-  const corpus = manifest.files.map((f) => readFileSync(join(dir, "eml", f)));
+  await checkMysqlReachable(dialects);
+  if (!args["skip-build"]) build(voice);
+  const { manifest, buffers: corpus } = await loadCorpus(count, seed, log);
 
   const workDir = mkdtempSync(join(tmpdir(), "draftgate-bench-imap-work-"));
   onCleanup("work folder", async () => rmSync(workDir, { recursive: true, force: true }));
@@ -632,50 +499,44 @@ async function main(): Promise<void> {
   let stages: { fetchAll: number; fetchBatched: number; simpleParser: number; normalizeMime: number } | null = null;
   if (args.stages) {
     log("stages: IMAP fetch alone (FETCH 1:*) …");
-    const fetchAll = await fetchAllOnly(dovecot, count);
+    const fetchAllSeconds = await fetchAll(dovecot, count, false);
     log(`stages: IMAP fetch alone, batches of ${IMAP_BATCH_SIZE} (sizes, then sources) …`);
     const fetchBatched = await fetchBatchedOnly(dovecot, count, IMAP_BATCH_SIZE);
     log("stages: simpleParser in memory …");
     const simple = await timeLoop(corpus, (b) => simpleParser(b));
     log("stages: normalizeMime in memory …");
-    const { normalizeMime } = await import("../../src/ingest/normalize.js");
-    const normalize = await timeLoop(corpus, (b) => normalizeMime(b));
-    stages = { fetchAll, fetchBatched, simpleParser: simple, normalizeMime: normalize };
+    const normalize = await timeNormalize(corpus);
+    stages = { fetchAll: fetchAllSeconds, fetchBatched, simpleParser: simple, normalizeMime: normalize };
   }
 
   await cleanupAll();
 
-  const mb = manifest.bytes / 1024 / 1024;
   const out: string[] = [];
+  out.push(`Draftgate IMAP benchmark: ${describeCorpus(manifest)}`);
   out.push(
-    `Draftgate IMAP benchmark: ${count} messages in ${manifest.threads} threads, ${mb.toFixed(1)} MB ` +
-      `(${(manifest.minBytes / 1024).toFixed(1)}–${(manifest.maxBytes / 1024).toFixed(1)} KB each; ${manifest.withHtml} with HTML, ` +
-      `${manifest.withAttachments} with attachments), seed ${seed}`,
-  );
-  out.push(
-    `node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model.trim() ?? "?"}), Dovecot ${dovecotVersion()} on 127.0.0.1 (maildir, plain IMAP); ` +
-      `APPEND of the ${count} messages over one connection: ${appendSeconds.toFixed(1)} s (${fmtRate(count / appendSeconds)})` +
+    `${machine()}, Dovecot ${dovecotVersion()} on 127.0.0.1 (maildir, plain IMAP); ` +
+      `APPEND of the ${count} messages over one connection: ${appendSeconds.toFixed(1)} s (${fmt.rate(count / appendSeconds)})` +
       (args["cpu-prof"] ? "  [--cpu-prof: gateway times include profiler overhead]" : ""),
   );
   out.push("");
   out.push(`Initial sync of ${count} messages`);
   const rows: string[][] = [["", "time", "rate", "× bare", "goal", "result"]];
-  rows.push(["bare imapflow fetch + simpleParser", fmtS(bare), fmtRate(count / bare), "1.00", "", ""]);
-  rows.push(["  before / after the gateway runs", `${fmtS(bareBefore)} / ${fmtS(bareAfter)}`, "", "", "", ""]);
+  rows.push(["bare imapflow fetch + simpleParser", fmt.s(bare), fmt.rate(count / bare), "1.00", "", ""]);
+  rows.push(["  before / after the gateway runs", `${fmt.s(bareBefore)} / ${fmt.s(bareAfter)}`, "", "", "", ""]);
   const verdicts: string[] = [];
   for (const r of runs) {
     const ratio = r.syncSeconds / bare;
     const pass = ratio <= GOAL_SYNC_RATIO;
-    rows.push([`${LABEL[r.d]} gateway (spawn → ${count} rows)`, fmtS(r.syncSeconds), fmtRate(count / r.syncSeconds), ratio.toFixed(2), `≤ ${GOAL_SYNC_RATIO.toFixed(2)}`, pass ? "PASS" : "MISS"]);
+    rows.push([`${LABEL[r.d]} gateway (spawn → ${count} rows)`, fmt.s(r.syncSeconds), fmt.rate(count / r.syncSeconds), ratio.toFixed(2), `≤ ${GOAL_SYNC_RATIO.toFixed(2)}`, pass ? "PASS" : "MISS"]);
     if (r.migratedAt !== null) {
       const net = r.syncSeconds - r.migratedAt;
-      rows.push([`  excl. start-up + migrations (${fmtS(r.migratedAt)})`, fmtS(net), fmtRate(count / net), (net / bare).toFixed(2), "", net / bare <= GOAL_SYNC_RATIO ? "(pass)" : "(miss)"]);
+      rows.push([`  excl. start-up + migrations (${fmt.s(r.migratedAt)})`, fmt.s(net), fmt.rate(count / net), (net / bare).toFixed(2), "", net / bare <= GOAL_SYNC_RATIO ? "(pass)" : "(miss)"]);
     }
-    if (r.firstRowAt !== null) rows.push([`  first row after`, fmtS(r.firstRowAt), "", "", "", ""]);
-    verdicts.push(`${LABEL[r.d]}: initial sync ${fmtS(r.syncSeconds)} = ${ratio.toFixed(2)} × bare (goal ≤ ${GOAL_SYNC_RATIO}) → ${pass ? "PASS" : "MISS"}`);
+    if (r.firstRowAt !== null) rows.push([`  first row after`, fmt.s(r.firstRowAt), "", "", "", ""]);
+    verdicts.push(`${LABEL[r.d]}: initial sync ${fmt.s(r.syncSeconds)} = ${ratio.toFixed(2)} × bare (goal ≤ ${GOAL_SYNC_RATIO}) → ${pass ? "PASS" : "MISS"}`);
   }
   if (stages) {
-    const st = (label: string, s: number) => rows.push([label, fmtS(s), fmtRate(count / s), (s / bare).toFixed(2), "", ""]);
+    const st = (label: string, s: number) => rows.push([label, fmt.s(s), fmt.rate(count / s), (s / bare).toFixed(2), "", ""]);
     st("stage: IMAP fetch alone, FETCH 1:*", stages.fetchAll);
     st(`stage: IMAP fetch alone, per ${IMAP_BATCH_SIZE} UIDs`, stages.fetchBatched);
     st("stage: simpleParser in memory", stages.simpleParser);
@@ -696,19 +557,19 @@ async function main(): Promise<void> {
       const mean = s.reduce((x, y) => x + y, 0) / s.length;
       lrows.push([
         `${LABEL[r.d]} gateway`,
-        fmtMs(s[0]!),
-        fmtMs(p50),
-        fmtMs(percentile(s, 90)),
-        fmtMs(p99),
-        fmtMs(s[s.length - 1]!),
-        fmtMs(mean),
-        fmtMs(percentile(a, 50)),
+        fmt.ms(s[0]!),
+        fmt.ms(p50),
+        fmt.ms(percentile(s, 90)),
+        fmt.ms(p99),
+        fmt.ms(s[s.length - 1]!),
+        fmt.ms(mean),
+        fmt.ms(percentile(a, 50)),
         p50 <= GOAL_P50_MS ? "PASS" : "MISS",
         p99 <= GOAL_P99_MS ? "PASS" : "MISS",
       ]);
       verdicts.push(
-        `${LABEL[r.d]}: new-mail latency p50 ${fmtMs(p50)} (goal ≤ ${GOAL_P50_MS}) → ${p50 <= GOAL_P50_MS ? "PASS" : "MISS"}, ` +
-          `p99 ${fmtMs(p99)} (goal ≤ ${GOAL_P99_MS}) → ${p99 <= GOAL_P99_MS ? "PASS" : "MISS"}`,
+        `${LABEL[r.d]}: new-mail latency p50 ${fmt.ms(p50)} (goal ≤ ${GOAL_P50_MS}) → ${p50 <= GOAL_P50_MS ? "PASS" : "MISS"}, ` +
+          `p99 ${fmt.ms(p99)} (goal ≤ ${GOAL_P99_MS}) → ${p99 <= GOAL_P99_MS ? "PASS" : "MISS"}`,
       );
     }
     out.push(table(lrows));
@@ -732,16 +593,12 @@ async function main(): Promise<void> {
   out.push(...verdicts);
   process.stdout.write(out.join("\n") + "\n");
 
-  for (const r of runs) {
-    if (!r.profile) continue;
-    process.stdout.write(`\n${LABEL[r.d]} gateway, top 15 functions by self time (${r.profile}):\n`);
-    process.stdout.write(summarizeCpuProfile(readFileSync(r.profile, "utf8"), 15, repoRoot) + "\n");
-  }
+  for (const r of runs) if (r.profile) printCpuProfile(`${LABEL[r.d]} gateway`, r.profile);
 }
 
 main()
   .catch(async (err: unknown) => {
     await cleanupAll();
-    fail(err instanceof Error ? (process.env.BENCH_DEBUG ? (err.stack ?? err.message) : err.message) : String(err));
+    fail(errorText(err));
   })
   .then(() => cleanupAll());

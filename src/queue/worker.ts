@@ -157,8 +157,11 @@ export class Worker {
       return;
     }
     if (!fault && (!outcome || outcome.status !== "failed")) {
-      if (await completeJob(this.store, job, this.owner)) count("done");
-      else {
+      if (await completeJob(this.store, job, this.owner)) {
+        count("done");
+        // A skip is an expected branch, not a fault: the job is done, and why it did nothing is logged.
+        if (outcome?.status === "skipped") log.info({ reason: outcome.reason }, "job skipped");
+      } else {
         count("lost");
         log.warn("job finished after its lease was taken by another worker; that worker's result stands");
       }

@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
+import { Writable } from "node:stream";
+import { pino, type Logger } from "pino";
 import { claimJobs } from "../../../src/queue/claim.js";
 import { Worker, type JobHandler, type WorkerOptions } from "../../../src/queue/worker.js";
+import type { Store } from "../../../src/store/store.js";
 import { dialects, useStore } from "../../support/db.js";
 import { addJob, allJobs, clearJobs, getJob, log, sleep, waitFor } from "./helpers.js";
 
@@ -20,6 +23,21 @@ function gate(): { promise: Promise<void>; open: () => void } {
   return { promise, open };
 }
 
+/** A logger whose JSON lines the test can read. */
+function capturingLogger(): { log: Logger; lines: () => Record<string, unknown>[] } {
+  let out = "";
+  const sink = new Writable({ write: (chunk, _enc, cb) => ((out += String(chunk)), cb()) });
+  const lines = () =>
+    out
+      .split("\n")
+      .filter((l) => l.trim())
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  return { log: pino({ level: "info" }, sink), lines };
+}
+
+/** Lets every pending microtask and I/O callback that is already due run (one turn of the event loop). */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /** Resolves when the signal aborts; rejects with its reason like a well-behaved handler would. */
 function untilAborted(signal: AbortSignal): Promise<never> {
   return new Promise((_, reject) => {
@@ -37,8 +55,8 @@ for (const d of dialects) {
       await Promise.all(workers.splice(0).map((w) => w.stop()));
     });
 
-    function worker(handlers: Record<string, JobHandler>, options: Partial<WorkerOptions> = {}): Worker {
-      const w = new Worker(db.store, handlers, { ...FAST, ...options }, log);
+    function worker(handlers: Record<string, JobHandler>, options: Partial<WorkerOptions> = {}, using: { logger?: Logger; store?: Store } = {}): Worker {
+      const w = new Worker(using.store ?? db.store, handlers, { ...FAST, ...options }, using.logger ?? log);
       workers.push(w);
       w.start();
       return w;
@@ -69,10 +87,21 @@ for (const d of dialects) {
       }
     });
 
-    it("records a skipped outcome as done", async () => {
+    it("records a skipped outcome as done, with the skip reason in the log", async () => {
       const id = await addJob(db.store);
-      worker({ test: async () => ({ status: "skipped", reason: "nothing to do" }) });
-      await waitFor(async () => (await stateOf(id)) === "done", 10_000, "job done");
+      const captured = capturingLogger();
+      const w = worker({ test: async () => ({ status: "skipped", reason: "nothing to do" }) }, {}, { logger: captured.log });
+      // The worker lets go of a job only after recording its outcome.
+      await waitFor(async () => (await stateOf(id)) === "done" && w.activeJobs === 0, 10_000, "job done and let go");
+      assert.deepEqual(
+        captured.lines().filter((l) => l.msg === "job skipped").map((l) => ({ job: l.job, type: l.type, reason: l.reason, level: l.level })),
+        [{ job: id, type: "test", reason: "nothing to do", level: 30 }],
+      );
+      const row = await getJob(db.store, id);
+      assert.equal(row.state, "done", "a skip is not a failure: it is not retried");
+      assert.equal(row.attempts, 1);
+      assert.equal(row.lastError, null);
+      assert.equal(row.leaseOwner, null);
     });
 
     it("claims only the job types it has handlers for", async () => {
@@ -331,9 +360,37 @@ for (const d of dialects) {
     });
 
     it("stop() on a worker with nothing running returns promptly and can be called twice", async () => {
-      const w = worker({ test: async () => undefined }, { graceMs: 60_000 });
-      await w.stop();
-      await w.stop();
+      // "Promptly" without a clock: poll interval and grace period are a minute, and the worker is idle
+      // (its claim came back empty, it sleeps until the next poll). stop() must then resolve within one
+      // turn of the event loop: waking the sleeping loop and finding nothing to wait for takes no timer
+      // and no I/O, so waiting for either the poll interval or the grace period leaves it pending.
+      let storeCallsDone = 0;
+      const counting = new Proxy(db.store, {
+        get(target, prop, receiver) {
+          const v = Reflect.get(target, prop, receiver) as unknown;
+          if (prop !== "tx" && prop !== "read") return typeof v === "function" ? v.bind(target) : v;
+          return async (...a: unknown[]) => {
+            try {
+              return await (v as (...x: unknown[]) => Promise<unknown>).apply(target, a);
+            } finally {
+              storeCallsDone++;
+            }
+          };
+        },
+      });
+      const w = worker({ test: async () => undefined }, { pollIntervalMs: 60_000, graceMs: 60_000 }, { store: counting });
+      await waitFor(() => storeCallsDone > 0, 10_000, "the worker's first claim");
+      await nextTurn();
+      for (const call of ["first", "second"]) {
+        let stopped = false;
+        const stopping = w.stop().then(() => {
+          stopped = true;
+        });
+        await nextTurn();
+        assert.equal(stopped, true, `the ${call} stop() resolves at once, without waiting for the poll interval or the grace period`);
+        await stopping;
+      }
+      assert.equal(storeCallsDone, 1, "the idle worker did not claim again");
       assert.equal(w.activeJobs, 0);
     });
   });
