@@ -172,6 +172,8 @@ export const configSchema = z
         maxTriageTokens: z.number().int().min(64).default(1400),
         /** Past approved replies given to the model as examples. */
         retrievalK: z.number().int().min(0).max(10).default(3),
+        /** Wall-clock limit of one triage or draft call; a call past it is aborted and its job retried. */
+        timeoutSeconds: duration.default(300),
       })
       .strict()
       .prefault({}),

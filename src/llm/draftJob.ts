@@ -1,53 +1,75 @@
-import { fitThreadToBudget } from "../core/llm/budget.js";
-import { draftFlags } from "../core/llm/draftFlags.js";
-import { fenceUntrusted } from "../core/llm/fence.js";
+import { In, type EntityManager } from "typeorm";
+import { fitThreadToBudget, renderThreadMessage } from "../core/llm/budget.js";
+import { draftFlags, type DraftContext } from "../core/llm/draftFlags.js";
 import { hiddenLinks, stripHiddenText } from "../core/llm/hiddenText.js";
-import type { JobHandler } from "../queue/worker.js";
+import { holdsJob } from "../queue/claim.js";
+import type { JobHandler, JobOutcome } from "../queue/worker.js";
 import type { ConversationRow, MailboxRow, MessageRow } from "../store/entities/mail.js";
 import type { DraftRow, TriageRow } from "../store/entities/review.js";
+import type { JobRow } from "../store/entities/work.js";
 import { appendEvent } from "../store/events.js";
 import type { Store } from "../store/store.js";
+import { fenceFor } from "./fencing.js";
 import { mostSimilar } from "./similar.js";
 import { knowledgeSnippets, render } from "./templates.js";
+import { childAbort, withTimeLimit } from "./timeout.js";
 import type { LlmJobDeps } from "./triageJob.js";
 
-/** Tokens a fenced message adds around its text (markers, the data notice, the header line). */
+/** Tokens a fenced message adds around its text (the line naming it, the marker lines). */
 const FENCE_TOKENS = 96;
+
+/** Tokens of the one fence notice of the prompt. */
+const NOTICE_TOKENS = 128;
 
 /** How often streamed text is flushed to the events feed (the review page shows it live). */
 const STREAM_FLUSH_MS = 250;
 
-/** A newer customer message in the conversation makes this draft obsolete (it gets its own). */
-async function supersededBy(store: Store, conversationId: number, messageRowId: number): Promise<number | null> {
-  const rows = await store.read((em) =>
-    em
+/**
+ * The message's conversation now (a merge moves messages between conversations, so a job never trusts
+ * the one in its payload) and a newer customer message in it, which makes this draft obsolete (it gets
+ * its own); null when the message is gone.
+ */
+async function threadNow(store: Store, messageRowId: number): Promise<{ conversationId: number; newer: number | null } | null> {
+  return store.read(async (em) => {
+    const conversationId = await conversationOf(em, messageRowId);
+    if (conversationId === null) return null;
+    const rows = await em
       .getRepository<MessageRow>("Message")
       .createQueryBuilder("m")
       .select("m.id", "id")
       .where("m.conversationId = :conversationId AND m.direction = 'inbound' AND m.automated = :no AND m.id > :id", { conversationId, id: messageRowId, no: false })
       .limit(1)
-      .getRawMany<{ id: number }>(),
-  );
-  return rows[0] ? Number(rows[0].id) : null;
+      .getRawMany<{ id: number }>();
+    return { conversationId, newer: rows[0] ? Number(rows[0].id) : null };
+  });
+}
+
+async function conversationOf(em: EntityManager, messageRowId: number): Promise<number | null> {
+  const m = await em.getRepository<MessageRow>("Message").findOne({ where: { id: messageRowId }, select: { id: true, conversationId: true } });
+  return m ? m.conversationId : null;
 }
 
 /**
  * Drafts a reply to one inbound message: the thread's new texts oldest first within a token budget,
  * knowledge snippets and similar approved replies as context, customer text stripped of hidden text and
- * fenced as data. Tokens stream to the events feed; a newer customer message cancels it. The draft is a
- * body only (recipients, subject and threading headers are set by code at send time) with safety flags.
- * Without a model the reply template is offered, labelled as such.
+ * fenced as data (one marker for the prompt; senders inside it too). Tokens stream to the events feed; a
+ * newer customer message cancels it, and llm.timeoutSeconds ends it. The draft is a body only
+ * (recipients, subject and threading headers are set by code at send time) with safety flags over every
+ * message the model was shown. Without a model the reply template is offered, labelled as such.
+ *
+ * One open draft per message: a draft being generated counts like a pending one, a row this job left
+ * `generating` (its worker died or lost the lease) is failed when the job runs again, every write checks
+ * that this run still holds the job, and the schema refuses a second pending draft for a message.
  */
 export function draftHandler(deps: LlmJobDeps): JobHandler {
   const { store, llm, config } = deps;
   return async (job, ctx) => {
     const messageRowId = Number(job.payload.messageRowId);
-    const conversationId = Number(job.payload.conversationId);
-    if (await supersededBy(store, conversationId, messageRowId)) return { status: "skipped", reason: "a newer customer message supersedes it" };
+    const now = await threadNow(store, messageRowId);
+    if (!now) return { status: "skipped", reason: "message no longer exists" };
+    if (now.newer) return { status: "skipped", reason: "a newer customer message supersedes it" };
     const loaded = await store.read(async (em) => {
-      const message = await em.getRepository<MessageRow>("Message").findOneBy({ id: messageRowId });
-      if (!message) return null;
-      const existing = await em.getRepository<DraftRow>("Draft").count({ where: { messageRowId, status: "pending" } });
+      const message = await em.getRepository<MessageRow>("Message").findOneByOrFail({ id: messageRowId });
       const conversation = await em.getRepository<ConversationRow>("Conversation").findOneByOrFail({ id: message.conversationId });
       const mailbox = await em.getRepository<MailboxRow>("Mailbox").findOneByOrFail({ id: message.mailboxId });
       const thread = await em.getRepository<MessageRow>("Message").find({
@@ -55,16 +77,14 @@ export function draftHandler(deps: LlmJobDeps): JobHandler {
         select: { id: true, fromAddress: true, fromName: true, date: true, receivedAt: true, newText: true, text: true, direction: true, html: true },
       });
       const triage = await em.getRepository<TriageRow>("Triage").findOneBy({ messageRowId });
-      return { message, existing, conversation, mailbox, thread, triage };
+      return { message, conversation, mailbox, thread, triage };
     });
-    if (!loaded) return { status: "skipped", reason: "message no longer exists" };
-    if (loaded.existing > 0) return { status: "skipped", reason: "a pending draft exists" };
     const { message, conversation, mailbox, triage } = loaded;
     const thread = loaded.thread
       .filter((m) => m.id <= messageRowId)
       .sort((a, b) => (a.date ?? a.receivedAt).getTime() - (b.date ?? b.receivedAt).getTime() || a.id - b.id)
       .map((m) => ({
-        from: m.direction === "outbound" ? `${mailbox.name} team` : (m.fromName || m.fromAddress || "customer"),
+        from: m.direction === "outbound" ? `${mailbox.name} team` : stripHiddenText(sender(m)),
         date: (m.date ?? m.receivedAt).toISOString(),
         text: stripHiddenText(m.newText || m.text),
         direction: m.direction,
@@ -72,12 +92,13 @@ export function draftHandler(deps: LlmJobDeps): JobHandler {
       }));
     const customerText = stripHiddenText(message.newText || message.text);
     const knowledge = knowledgeSnippets();
-    const context = {
+    // What the flags look at: every message the model is shown (the whole thread for a template reply).
+    const flagContext = (shown: typeof thread): DraftContext => ({
       threadTexts: thread.map((m) => m.text),
       knowledge: knowledge.map((k) => k.text),
-      customerText,
-      hiddenLinks: message.html ? hiddenLinks(message.html) : [],
-    };
+      untrustedTexts: shown.flatMap((m) => [m.from, m.text]),
+      hiddenLinks: shown.flatMap((m) => (m.direction === "inbound" && m.html ? hiddenLinks(m.html) : [])),
+    });
 
     if (!llm.engine) {
       const body = render("replies/template-draft.hbs", {
@@ -85,8 +106,11 @@ export function draftHandler(deps: LlmJobDeps): JobHandler {
         subject: conversation.subject,
         due: conversation.slaDueAt ? conversation.slaDueAt.toUTCString() : "",
       });
-      await saveDraft(store, { conversationId, messageRowId, body, origin: "template", flags: draftFlags(body, context), model: null, tokens: null, durationMs: null });
-      return { status: "done" };
+      // The template shows the subject back to the customer, so it is checked too.
+      const all = flagContext(thread);
+      const flags = draftFlags(body, { ...all, untrustedTexts: [...all.untrustedTexts, conversation.subject] });
+      const opened = await openDraft(store, job, { messageRowId, status: "pending", body, origin: "template", flags, model: null }, "draft.ready");
+      return "skipped" in opened ? { status: "skipped", reason: opened.skipped } : { status: "done" };
     }
 
     const engine = llm.engine;
@@ -97,8 +121,8 @@ export function draftHandler(deps: LlmJobDeps): JobHandler {
       knowledge: knowledge.map((k) => `## ${k.name}\n${k.text}`).join("\n\n"),
       examples: examples.map((e, i) => `Example ${i + 1}:\n${e}`).join("\n\n"),
     });
-    const budget = Math.max(256, config.llm.contextSize - config.llm.maxDraftTokens - engine.countTokens(system) - 256);
-    // Each message is counted with room for its fence markers and header (they are added below).
+    const budget = Math.max(256, config.llm.contextSize - config.llm.maxDraftTokens - engine.countTokens(system) - NOTICE_TOKENS - 256);
+    // Each message is counted as it is fenced below: renderThreadMessage plus its line and marker lines.
     let fitted;
     try {
       fitted = fitThreadToBudget(thread, budget, (s) => engine.countTokens(s) + FENCE_TOKENS);
@@ -107,78 +131,131 @@ export function draftHandler(deps: LlmJobDeps): JobHandler {
       const last = thread[thread.length - 1]!;
       fitted = { included: [{ ...last, text: `${last.text.slice(0, 1000)} […]` }], omitted: thread.length - 1, truncatedFirst: true };
     }
+    const blocks = fitted.included.map(renderThreadMessage);
+    const fence = fenceFor(blocks);
     const user = render("prompts/draft-user.hbs", {
+      notice: fence.notice,
       omitted: fitted.omitted,
-      thread: fitted.included.map((m) => fenceUntrusted(`${m.direction === "inbound" ? "customer" : "our reply"} from ${m.from} on ${m.date}`, m.text)).join("\n\n"),
+      thread: fitted.included
+        .map((m, i) => `Message ${fitted.omitted + i + 1} (${m.direction === "inbound" ? "from the customer" : "our reply"}):\n${fence.wrap(blocks[i]!)}`)
+        .join("\n\n"),
       instruction: typeof job.payload.instruction === "string" ? job.payload.instruction : "",
     });
+    const context = flagContext(fitted.included);
 
-    const draftId = await store.tx(async (em) => {
-      const res = await em.getRepository<DraftRow>("Draft").insert({ conversationId, messageRowId, status: "generating", body: "", origin: "model", flags: [], model: llm.status.info?.name ?? null } as never);
-      const id = Number(res.identifiers[0]!.id);
-      await appendEvent(em, "draft.started", conversationId, { draftId: id, messageRowId });
-      return id;
-    });
-    const abort = new AbortController();
-    ctx.signal.addEventListener("abort", () => abort.abort(ctx.signal.reason), { once: true });
-    let pending = "";
-    let supersededAt: number | null = null;
-    const flush = async () => {
-      if (pending) {
-        const text = pending;
-        pending = "";
-        await store.tx((em) => appendEvent(em, "draft.delta", conversationId, { draftId, text }));
-      }
-      const newer = await supersededBy(store, conversationId, messageRowId);
-      if (newer) {
-        supersededAt = newer;
-        abort.abort(new Error("superseded"));
-      }
-    };
-    const timer = setInterval(() => void flush().catch((err) => ctx.log.warn({ err }, "draft stream flush failed")), STREAM_FLUSH_MS);
-    let out;
+    const opened = await openDraft(store, job, { messageRowId, status: "generating", body: "", origin: "model", flags: [], model: llm.status.info?.name ?? null }, "draft.started");
+    if ("skipped" in opened) return { status: "skipped", reason: opened.skipped };
+    const draftId = opened.id;
+    let conversationId = opened.conversationId;
     try {
-      out = await engine.text({ system, user, maxTokens: config.llm.maxDraftTokens, signal: abort.signal, onText: (t) => (pending += t) });
-    } finally {
-      clearInterval(timer);
+      const abort = childAbort(ctx.signal);
+      let pending = "";
+      let supersededAt: number | null = null;
+      const flush = async () => {
+        const state = await threadNow(store, messageRowId);
+        if (state) conversationId = state.conversationId;
+        if (pending) {
+          const text = pending;
+          pending = "";
+          await store.tx((em) => appendEvent(em, "draft.delta", conversationId, { draftId, text }));
+        }
+        if (state?.newer) {
+          supersededAt = state.newer;
+          abort.abort(new Error("superseded"));
+        }
+      };
+      const timer = setInterval(() => void flush().catch((err) => ctx.log.warn({ err }, "draft stream flush failed")), STREAM_FLUSH_MS);
+      let out;
+      try {
+        out = await withTimeLimit(config.llm.timeoutSeconds, abort, (signal) =>
+          engine.text({ system, user, maxTokens: config.llm.maxDraftTokens, signal, onText: (t) => (pending += t) }),
+        );
+      } finally {
+        clearInterval(timer);
+      }
+      await flush();
+      if (supersededAt === null && ctx.signal.aborted) {
+        // Shutdown or a lost lease: this attempt is given up (the job runs again, here or elsewhere).
+        throw new Error(`draft interrupted: ${String((ctx.signal.reason as Error | undefined)?.message ?? ctx.signal.reason)}`);
+      }
+      if (supersededAt !== null) {
+        await closeDraft(store, draftId, messageRowId, { status: "superseded", body: out.text }, "draft.superseded", { by: supersededAt });
+        return { status: "skipped", reason: "superseded while generating" };
+      }
+      const body = out.text.trim();
+      return await finishDraft(store, job, draftId, messageRowId, { status: "pending", body, flags: draftFlags(body, context), tokens: out.tokens, durationMs: out.ms });
+    } catch (err) {
+      // Never leave the row `generating`: a retry would count it as a draft in progress.
+      await closeDraft(store, draftId, messageRowId, { status: "failed" }, "draft.failed", { reason: String((err as Error).message ?? err).slice(0, 500) }).catch((e) =>
+        ctx.log.warn({ err: e }, "could not mark the interrupted draft failed; the job's next run will"),
+      );
+      throw err;
     }
-    await flush();
-    if (supersededAt === null && ctx.signal.aborted) {
-      // Shutdown: this attempt is given up (the job is released and runs again elsewhere).
-      await store.tx(async (em) => {
-        await em.getRepository<DraftRow>("Draft").update({ id: draftId }, { status: "failed", body: out.text } as never);
-        await appendEvent(em, "draft.failed", conversationId, { draftId, reason: "interrupted by shutdown" });
-      });
-      throw new Error("draft interrupted by shutdown");
-    }
-    if (supersededAt !== null) {
-      await store.tx(async (em) => {
-        await em.getRepository<DraftRow>("Draft").update({ id: draftId }, { status: "superseded", body: out.text } as never);
-        await appendEvent(em, "draft.superseded", conversationId, { draftId, by: supersededAt });
-      });
-      return { status: "skipped", reason: "superseded while generating" };
-    }
-    const body = out.text.trim();
-    const stored = await store.tx(async (em) => {
-      // Only a draft still generating becomes pending: intake may have superseded it meanwhile.
-      const res = await em
-        .getRepository<DraftRow>("Draft")
-        .update({ id: draftId, status: "generating" }, { status: "pending", body, flags: draftFlags(body, context), tokens: out.tokens, durationMs: out.ms } as never);
-      if (!res.affected) return false;
-      await appendEvent(em, "draft.ready", conversationId, { draftId, origin: "model" });
-      return true;
-    });
-    return stored ? { status: "done" } : { status: "skipped", reason: "superseded while generating" };
   };
 }
 
-async function saveDraft(
-  store: Store,
-  d: { conversationId: number; messageRowId: number; body: string; origin: string; flags: string[]; model: string | null; tokens: number | null; durationMs: number | null },
-): Promise<void> {
+/** "Name <address>", the address alone, or "customer". */
+function sender(m: Pick<MessageRow, "fromName" | "fromAddress">): string {
+  if (m.fromName && m.fromAddress) return `${m.fromName} <${m.fromAddress}>`;
+  return m.fromName || m.fromAddress || "customer";
+}
+
+type NewDraft = Pick<DraftRow, "messageRowId" | "status" | "body" | "origin" | "flags" | "model">;
+
+/**
+ * Opens the message's draft in one transaction, if this run may: the job must still be held by it; a
+ * draft this job left `generating` (its worker died or lost the lease) is failed; a pending draft, or
+ * one generating under another job, means there is nothing to do. Returns the new draft.
+ */
+async function openDraft(store: Store, job: JobRow, draft: NewDraft, event: string): Promise<{ id: number; conversationId: number } | { skipped: string }> {
+  return store.tx(async (em) => {
+    if (!(await holdsJob(em, job))) return { skipped: "the job was claimed again by another run" };
+    const conversationId = await conversationOf(em, draft.messageRowId);
+    if (conversationId === null) return { skipped: "message no longer exists" };
+    const repo = em.getRepository<DraftRow>("Draft");
+    for (const stale of await repo.find({ where: { jobId: job.id, status: "generating" }, select: { id: true, conversationId: true } })) {
+      await repo.update({ id: stale.id, status: "generating" }, { status: "failed" } as never);
+      await appendEvent(em, "draft.failed", stale.conversationId, { draftId: stale.id, reason: "its worker stopped (died or lost the job's lease)" });
+    }
+    if ((await repo.countBy({ messageRowId: draft.messageRowId, status: In(["pending", "generating"]) })) > 0) {
+      return { skipped: "a pending draft exists or one is being generated" };
+    }
+    const res = await repo.insert({ ...draft, conversationId, jobId: job.id, tokens: null, durationMs: null });
+    const id = Number(res.identifiers[0]!.id);
+    await appendEvent(em, event, conversationId, event === "draft.ready" ? { draftId: id, origin: draft.origin } : { draftId: id, messageRowId: draft.messageRowId });
+    return { id, conversationId };
+  });
+}
+
+/**
+ * Makes the generated draft pending, only while this run still holds the job and the row is still
+ * generating (intake may have superseded it, a new run of the job failed it). A run that lost the job
+ * fails its own row instead: the run that took over writes the draft.
+ */
+async function finishDraft(store: Store, job: JobRow, draftId: number, messageRowId: number, patch: Partial<DraftRow>): Promise<JobOutcome> {
+  const result = await store.tx(async (em) => {
+    if (!(await holdsJob(em, job))) return "lost" as const;
+    const conversationId = (await conversationOf(em, messageRowId)) ?? undefined;
+    const res = await em.getRepository<DraftRow>("Draft").update({ id: draftId, status: "generating" }, { ...patch, conversationId });
+    if (!res.affected) return "gone" as const;
+    await appendEvent(em, "draft.ready", conversationId ?? null, { draftId, origin: "model" });
+    return "done" as const;
+  });
+  if (result === "done") return { status: "done" };
+  if (result === "gone") return { status: "skipped", reason: "superseded while generating" };
+  await closeDraft(store, draftId, messageRowId, { status: "failed" }, "draft.failed", { reason: "the job was claimed again while this draft was generated" });
+  return { status: "skipped", reason: "the job was claimed again while generating; the new run drafts" };
+}
+
+/**
+ * Ends a draft that is still generating (superseded, failed) with its event, under the message's
+ * conversation. A superseded one may have been marked so by intake already; it gets its text and event.
+ */
+async function closeDraft(store: Store, draftId: number, messageRowId: number, patch: Partial<DraftRow>, event: string, payload: Record<string, unknown>): Promise<void> {
+  const from: DraftRow["status"][] = patch.status === "superseded" ? ["generating", "superseded"] : ["generating"];
   await store.tx(async (em) => {
-    const res = await em.getRepository<DraftRow>("Draft").insert({ ...d, status: "pending" } as never);
-    await appendEvent(em, "draft.ready", d.conversationId, { draftId: Number(res.identifiers[0]!.id), origin: d.origin });
+    const res = await em.getRepository<DraftRow>("Draft").update({ id: draftId, status: In(from) }, patch);
+    if (res.affected) await appendEvent(em, event, await conversationOf(em, messageRowId), { draftId, ...payload });
   });
 }
 

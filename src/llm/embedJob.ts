@@ -14,7 +14,7 @@ export function embedReplyHandler(deps: LlmJobDeps): JobHandler {
     const draft = await store.read((em) => em.getRepository<DraftRow>("Draft").findOneBy({ id: draftId }));
     if (!draft || draft.status !== "approved") return { status: "skipped", reason: "not an approved draft" };
     const embedding = await llm.engine.embed(draft.body);
-    await store.tx((em) => em.getRepository<DraftRow>("Draft").update({ id: draftId }, { embedding } as never));
+    await store.tx((em) => em.getRepository<DraftRow>("Draft").update({ id: draftId }, { embedding }));
     return { status: "done" };
   };
 }

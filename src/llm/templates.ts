@@ -7,10 +7,14 @@ import { packageRoot } from "../config/paths.js";
 const compiled = new Map<string, HandlebarsTemplateDelegate>();
 const templatesDir = join(packageRoot, "templates");
 
+/**
+ * Renders templates/<name>. Only .html templates HTML-escape their values: prompts and reply bodies are
+ * plain text, where "O'Brien & Co" must stay as written (escaped it reads `O&#x27;Brien &amp; Co`).
+ */
 export function render(name: string, data: Record<string, unknown>): string {
   let t = compiled.get(name);
   if (!t) {
-    t = Handlebars.compile(readFileSync(join(templatesDir, name), "utf8"), { noEscape: false, strict: false });
+    t = Handlebars.compile(readFileSync(join(templatesDir, name), "utf8"), { noEscape: !name.endsWith(".html"), strict: false });
     compiled.set(name, t);
   }
   return t(data).trim();

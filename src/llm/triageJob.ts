@@ -1,17 +1,18 @@
 import type { Config } from "../config/schema.js";
-import { fenceUntrusted } from "../core/llm/fence.js";
 import { stripHiddenText } from "../core/llm/hiddenText.js";
 import { slaDueAt } from "../core/llm/sla.js";
 import { applyTriageRules, triageJsonSchema, validateTriage, type TriageResult } from "../core/llm/triageRules.js";
 import type { Logger } from "../obs/logger.js";
-import { enqueueJob } from "../queue/enqueue.js";
+import { enqueueJob } from "../store/jobs.js";
 import type { JobHandler } from "../queue/worker.js";
 import type { MailboxRow, MessageRow } from "../store/entities/mail.js";
 import type { TriageRow } from "../store/entities/review.js";
 import { appendEvent } from "../store/events.js";
 import type { Store } from "../store/store.js";
+import { fenceFor } from "./fencing.js";
 import type { LlmService } from "./service.js";
 import { render } from "./templates.js";
+import { childAbort, withTimeLimit } from "./timeout.js";
 
 export interface LlmJobDeps {
   store: Store;
@@ -20,6 +21,9 @@ export interface LlmJobDeps {
   log: Logger;
 }
 
+/** Tokens of the fence around the message: the notice, the marker lines and some slack. */
+const FENCE_TOKENS = 128;
+
 /** Draft jobs queue behind every triage job; the more urgent the message, the sooner its draft. */
 export const DRAFT_PRIORITY: Record<TriageResult["priority"], number> = { urgent: 20, high: 21, normal: 22, low: 23 };
 
@@ -27,6 +31,9 @@ export const DRAFT_PRIORITY: Record<TriageResult["priority"], number> = { urgent
  * Triage of one inbound message: the model's JSON (grammar-constrained, then validated: it is data),
  * overridden by the operator's rules; stored with who decided, the SLA due time, and a draft job.
  * Without a model (or with output that fails validation) the rules decide alone, and the row says so.
+ * Subject, sender and text go into the prompt inside one fence; the call is given up at llm.timeoutSeconds
+ * (the job fails and is retried). The conversation is the message's at the time of the write: a merge
+ * may have moved the message since the job was queued.
  */
 export function triageHandler(deps: LlmJobDeps): JobHandler {
   const { store, llm, config } = deps;
@@ -50,20 +57,21 @@ export function triageHandler(deps: LlmJobDeps): JobHandler {
     if (llm.engine) {
       const engine = llm.engine;
       const system = render("prompts/triage-system.hbs", { mailbox: mailbox.name, categories: config.triage.categories.join(", ") });
-      // The message is cut to what fits beside the system prompt and the answer (its start matters most).
-      const room = config.llm.contextSize - config.llm.maxTriageTokens - engine.countTokens(system) - 128;
-      const fitted = fitTokens(text, Math.max(64, room), (s) => engine.countTokens(s));
-      const out = await engine.json({
-        system,
-        user: render("prompts/triage-user.hbs", {
-          subject: stripHiddenText(message.subject).slice(0, 300),
-          from: message.fromAddress ?? "unknown",
-          message: fenceUntrusted("customer email", fitted),
+      const from = stripHiddenText(message.fromName ? `${message.fromName} <${message.fromAddress ?? "unknown"}>` : (message.fromAddress ?? "unknown"));
+      const header = `Subject: ${stripHiddenText(message.subject).slice(0, 300)}\nFrom: ${from.slice(0, 400)}\n\n`;
+      // The message is cut to what fits beside the system prompt, the fence and the answer (its start matters most).
+      const room = config.llm.contextSize - config.llm.maxTriageTokens - engine.countTokens(system) - engine.countTokens(header) - FENCE_TOKENS;
+      const fenced = `${header}${fitTokens(text, Math.max(64, room), (s) => engine.countTokens(s))}`;
+      const fence = fenceFor([fenced]);
+      const out = await withTimeLimit(config.llm.timeoutSeconds, childAbort(ctx.signal), (signal) =>
+        engine.json({
+          system,
+          user: render("prompts/triage-user.hbs", { notice: fence.notice, message: fence.wrap(fenced) }),
+          schema: triageJsonSchema(config.triage.categories),
+          maxTokens: config.llm.maxTriageTokens,
+          signal,
         }),
-        schema: triageJsonSchema(config.triage.categories),
-        maxTokens: config.llm.maxTriageTokens,
-        signal: ctx.signal,
-      });
+      );
       usage = { tokens: out.tokens, ms: out.ms };
       const checked = validateTriage(out.value, config.triage.categories);
       if (checked.ok) model = checked.value;
@@ -81,9 +89,11 @@ export function triageHandler(deps: LlmJobDeps): JobHandler {
     const due = slaDueAt(result.priority, message.receivedAt, config.sla);
 
     await store.tx(async (em) => {
+      const current = await em.getRepository<MessageRow>("Message").findOne({ where: { id: messageRowId }, select: { id: true, conversationId: true } });
+      const conversationId = current?.conversationId ?? message.conversationId;
       await em.getRepository<TriageRow>("Triage").insert({
         messageRowId,
-        conversationId: message.conversationId,
+        conversationId,
         priority: result.priority,
         category: result.category,
         sentiment: result.sentiment,
@@ -97,16 +107,16 @@ export function triageHandler(deps: LlmJobDeps): JobHandler {
         tokens: usage?.tokens ?? null,
         durationMs: usage?.ms ?? null,
         slaDueAt: due,
-      } as never);
-      await em.getRepository("Conversation").update({ id: message.conversationId }, { priority: result.priority, slaDueAt: due } as never);
+      });
+      await em.getRepository("Conversation").update({ id: conversationId }, { priority: result.priority, slaDueAt: due });
       await enqueueJob(em, {
         type: "draft",
-        payload: { messageRowId, conversationId: message.conversationId },
+        payload: { messageRowId, conversationId },
         priority: DRAFT_PRIORITY[result.priority],
         maxAttempts: config.jobs.maxAttempts,
         uniqueKey: `draft:message:${messageRowId}`,
       });
-      await appendEvent(em, "triage.done", message.conversationId, { messageRowId, priority: result.priority, decidedBy: decided.decidedBy });
+      await appendEvent(em, "triage.done", conversationId, { messageRowId, priority: result.priority, decidedBy: decided.decidedBy });
     });
     return { status: "done" };
   };

@@ -1,4 +1,5 @@
 import type { EntityManager } from "typeorm";
+import { isDeadlock } from "../store/sql.js";
 import type { JobRow } from "../store/entities/work.js";
 import type { Store } from "../store/store.js";
 
@@ -25,11 +26,6 @@ export async function claimJobs(store: Store, o: ClaimOptions): Promise<JobRow[]
       if (!isDeadlock(err) || attempt >= 3) throw err;
     }
   }
-}
-
-function isDeadlock(err: unknown): boolean {
-  const e = err as { code?: string; driverError?: { code?: string } };
-  return (e.driverError?.code ?? e.code) === "ER_LOCK_DEADLOCK";
 }
 
 async function claimOnce(store: Store, o: ClaimOptions): Promise<JobRow[]> {
@@ -80,6 +76,25 @@ export async function renewLease(store: Store, job: JobRow, owner: string, lease
   });
 }
 
+/**
+ * Inside the caller's transaction: does the run that got `job` still hold it — same state, owner and
+ * attempt as when it was claimed? A worker whose renewals stalled finds the job claimed again (a new
+ * owner or a new attempt) and must not write its result. On MySQL the row stays locked until the
+ * caller commits, so a claim racing the write skips the job and sees the result on its next poll. A job
+ * run without a worker (never claimed) is held while nobody has claimed it.
+ */
+export async function holdsJob(em: EntityManager, job: JobRow): Promise<boolean> {
+  const qb = em
+    .getRepository<JobRow>("Job")
+    .createQueryBuilder("j")
+    .select("j.id", "id")
+    .where("j.id = :id AND j.state = :state AND j.attempts = :attempts", { id: job.id, state: job.state, attempts: job.attempts })
+    .andWhere(job.leaseOwner === null ? "j.leaseOwner IS NULL" : "j.leaseOwner = :owner", { owner: job.leaseOwner });
+  const type = em.connection.driver.options.type;
+  if (type === "mysql" || type === "mariadb") qb.setLock("pessimistic_write");
+  return (await qb.getRawMany()).length === 1;
+}
+
 /** Completion updates only touch a job this owner still holds (a stolen lease wins). */
 export async function completeJob(store: Store, job: JobRow, owner: string): Promise<boolean> {
   return store.tx(async (em) => {
@@ -103,7 +118,7 @@ export async function failJob(
       { id: job.id, leaseOwner: owner, state: "running" },
       dead
         ? { state: "dead", leaseOwner: null, leaseUntil: null, lastError: error.slice(0, 4000) }
-        : { state: "queued", runAt: retryAt!, leaseOwner: null, leaseUntil: null, lastError: error.slice(0, 4000) },
+        : { state: "queued", runAt: retryAt, leaseOwner: null, leaseUntil: null, lastError: error.slice(0, 4000) },
     );
     if ((res.affected ?? 0) === 0) return "lost";
     return dead ? "dead" : "retry";

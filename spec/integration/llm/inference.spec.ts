@@ -6,7 +6,7 @@ import { draftHandler } from "../../../src/llm/draftJob.js";
 import { embedReplyHandler } from "../../../src/llm/embedJob.js";
 import { LlmService } from "../../../src/llm/service.js";
 import { triageHandler } from "../../../src/llm/triageJob.js";
-import { intakeOptions } from "../../../src/pipeline/fromConfig.js";
+import { intakeOptions } from "../../../src/pipeline/intakeOptions.js";
 import { Intake } from "../../../src/pipeline/intake.js";
 import type { JobContext } from "../../../src/queue/worker.js";
 import type { DraftRow, TriageRow } from "../../../src/store/entities/review.js";

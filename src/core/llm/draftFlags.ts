@@ -3,6 +3,8 @@
  * appears nowhere in the thread or the knowledge snippets has made it up (or was told to by the mail),
  * and a customer writing to it is the one who pays; so every contact detail in a draft must be traceable
  * to its context. The other flags describe the customer's mail: instruction-like text, hidden links.
+ * They look at everything the model was shown, not only the latest message: an injection planted in an
+ * earlier message, the subject or a display name steers the model just as well.
  */
 import { extractEmails, extractPhoneDigits, extractUrls, urlKey } from "./contactTokens.js";
 import { stripHiddenText } from "./hiddenText.js";
@@ -23,9 +25,9 @@ export interface DraftContext {
   threadTexts: string[];
   /** Knowledge snippets and retrieved past replies given to the model. */
   knowledge: string[];
-  /** The customer's latest message, checked for instruction-like text. */
-  customerText: string;
-  /** hiddenLinks() of the customer's HTML, when there was HTML. */
+  /** Every untrusted text the prompt held (each message, subject, sender names), checked for instruction-like text. */
+  untrustedTexts: string[];
+  /** hiddenLinks() of the HTML of every message in the prompt that had HTML. */
   hiddenLinks?: string[];
 }
 
@@ -49,7 +51,7 @@ export function draftFlags(draft: string, context: DraftContext): string[] {
   const knownPhones = new Set(sources.flatMap(extractPhoneDigits));
   if (extractPhoneDigits(body).some((d) => !knownPhones.has(d))) flags.add("phone-not-in-context");
 
-  if (looksLikeInstructions(context.customerText).suspicious) flags.add("customer-text-has-instructions");
+  if (context.untrustedTexts.some((t) => looksLikeInstructions(t).suspicious)) flags.add("customer-text-has-instructions");
   if ((context.hiddenLinks ?? []).length > 0) flags.add("hidden-links-in-customer-mail");
   return [...flags].sort();
 }

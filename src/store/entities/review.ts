@@ -19,6 +19,10 @@ export interface DraftRow {
   reviewerId: number | null;
   /** Embedding of the body once approved, for retrieving similar past replies. */
   embedding: number[] | null;
+  /** The job whose run made this draft (null for drafts made outside a job); its next run fails a row left `generating`. */
+  jobId: number | null;
+  /** `messageRowId` while pending, else null (computed by the database): unique, so one pending draft per message. */
+  readonly pendingMessageRowId: number | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -114,6 +118,17 @@ export function reviewEntities(dialect: Dialect) {
       durationMs: c.int({ nullable: true }),
       reviewerId: c.int({ nullable: true }),
       embedding: c.json({ nullable: true }),
+      jobId: c.int({ nullable: true }),
+      // Generated from status, so every writer (intake superseding drafts in plain SQL included) keeps it
+      // right without knowing it exists; NULLs do not collide in a unique index on SQLite or MariaDB.
+      pendingMessageRowId: c.int({
+        nullable: true,
+        generatedType: "STORED",
+        asExpression: "CASE WHEN `status` = 'pending' THEN `messageRowId` END",
+        insert: false,
+        update: false,
+        unique: true,
+      }),
       createdAt: c.date({ createDate: true }),
       updatedAt: c.date({ updateDate: true }),
     },
