@@ -267,7 +267,7 @@ async function watchArrivals(watcher: RowWatcher, sentAt: ReadonlyMap<string, nu
   const latencies = new Map<string, number>();
   let lastId = await watcher.maxId();
   let polling = true;
-  let error: unknown = null;
+  let error: Error | null = null;
   const poller = (async () => {
     while (polling) {
       try {
@@ -279,7 +279,7 @@ async function watchArrivals(watcher: RowWatcher, sentAt: ReadonlyMap<string, nu
           if (t0 !== undefined && !latencies.has(r.messageId!)) latencies.set(r.messageId!, seen - t0);
         }
       } catch (e) {
-        error = e;
+        error = e instanceof Error ? e : new Error(String(e));
         return;
       }
       await sleep(LATENCY_POLL_MS);
@@ -596,7 +596,7 @@ async function main(): Promise<void> {
   for (const r of runs) if (r.profile) printCpuProfile(`${LABEL[r.d]} gateway`, r.profile);
 }
 
-main()
+await main()
   .catch(async (err: unknown) => {
     await cleanupAll();
     fail(errorText(err));

@@ -26,7 +26,7 @@ import type { JsonCall, LlmEngine, TextCall, Usage } from "../../src/llm/engine.
 import { LlmService } from "../../src/llm/service.js";
 import { TINY_SHAPE, writeTinyGguf } from "../../src/llm/tinyGguf.js";
 import { triageHandler } from "../../src/llm/triageJob.js";
-import { intakeOptions } from "../../src/pipeline/fromConfig.js";
+import { intakeOptions } from "../../src/pipeline/intakeOptions.js";
 import { Intake } from "../../src/pipeline/intake.js";
 import type { JobContext, JobOutcome } from "../../src/queue/worker.js";
 import type { DraftRow } from "../../src/store/entities/review.js";

@@ -7,16 +7,16 @@ import type { Dialect } from "./db.js";
 
 export interface BenchVoice {
   /** A progress line on stderr: `<name>: <text>`. */
-  log(text: string): void;
+  log: (text: string) => void;
   /** The error on stderr, then exit 1 (a benchmark that cannot measure fails; a MISS does not). */
-  fail(message: string): never;
+  fail: (message: string) => never;
 }
 
 export function benchVoice(name: string): BenchVoice {
   const log = (text: string) => void process.stderr.write(`${name}: ${text}\n`);
   return {
     log,
-    fail(message) {
+    fail: (message) => {
       log(message);
       process.exit(1);
     },

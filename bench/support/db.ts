@@ -17,7 +17,7 @@ async function onServer(sql: string): Promise<void> {
   try {
     conn = await createConnection(BENCH_MYSQL_SERVER);
   } catch (err) {
-    throw new Error(`cannot reach MariaDB at ${BENCH_MYSQL_SERVER} (${(err as Error).message}); set BENCH_MYSQL_URL or use --only sqlite`);
+    throw new Error(`cannot reach MariaDB at ${BENCH_MYSQL_SERVER} (${(err as Error).message}); set BENCH_MYSQL_URL or use --only sqlite`, { cause: err });
   }
   try {
     await conn.query(sql);

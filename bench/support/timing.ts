@@ -14,6 +14,6 @@ export async function timeLoop(buffers: readonly Buffer[], fn: (b: Buffer) => Pr
 
 /** The gateway's own parse step (normalizeMime) over messages in memory, in this process: seconds. */
 export async function timeNormalize(buffers: readonly Buffer[]): Promise<number> {
-  const { normalizeMime } = await import("../../src/ingest/normalize.js");
+  const { normalizeMime } = await import("../../src/pipeline/normalize.js");
   return timeLoop(buffers, (b) => normalizeMime(b));
 }

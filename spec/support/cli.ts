@@ -19,8 +19,8 @@ export function runCli(args: string[], env: Record<string, string>, cwd?: string
   });
   let stdout = "";
   let stderr = "";
-  child.stdout!.on("data", (d) => (stdout += d));
-  child.stderr!.on("data", (d) => (stderr += d));
+  child.stdout.on("data", (d) => (stdout += d));
+  child.stderr.on("data", (d) => (stderr += d));
   const done = new Promise<CliResult>((resolvePromise) => {
     child.on("close", (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
   }) as Promise<CliResult> & { child: ChildProcess };

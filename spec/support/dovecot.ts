@@ -103,7 +103,7 @@ function installExitHook(): void {
       // `dovecot -c FILE stop` for all of them at once (each waits until its master is reaped).
       execFileSync(
         "sh",
-        ["-c", 'bin="$1"; shift; for c in "$@"; do "$bin" -c "$c" stop >/dev/null 2>&1 & done; wait', "sh", instances[0].bin, ...instances.map((i) => i.config)],
+        ["-c", 'bin="$1"; shift; for c in "$@"; do "$bin" -c "$c" stop >/dev/null 2>&1 & done; wait', "sh", instances[0]!.bin, ...instances.map((i) => i.config)],
         { stdio: "ignore", timeout: 15_000 },
       );
     } catch {
@@ -147,7 +147,7 @@ function passwdEntry(name: string): Account | undefined {
 function groupName(gid: number): string {
   for (const line of readFileSync("/etc/group", "utf8").split("\n")) {
     const f = line.split(":");
-    if (f.length >= 3 && Number(f[2]) === gid) return f[0];
+    if (f.length >= 3 && Number(f[2]) === gid) return f[0]!;
   }
   throw new Error(`no group with gid ${gid} in /etc/group`);
 }
@@ -193,8 +193,8 @@ async function makeCertificates(folder: string): Promise<TlsFiles> {
       await execFileAsync("openssl", args, { cwd: folder, timeout: 15_000 });
     } catch (e) {
       const err = e as { code?: string; stderr?: string; message: string };
-      if (err.code === "ENOENT") throw new Error("openssl is not installed (apt-get install openssl); startDovecot({ tls: true }) needs it");
-      throw new Error(`openssl ${args[0]} failed: ${err.stderr?.trim() || err.message}`);
+      if (err.code === "ENOENT") throw new Error("openssl is not installed (apt-get install openssl); startDovecot({ tls: true }) needs it", { cause: e });
+      throw new Error(`openssl ${args[0]} failed: ${err.stderr?.trim() || err.message}`, { cause: e });
     }
   };
   const newKey = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];

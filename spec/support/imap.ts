@@ -1,7 +1,7 @@
 import { pino } from "pino";
 import { configSchema, type Config } from "../../src/config/schema.js";
 import { MailboxPoller } from "../../src/ingest/imap/poller.js";
-import { intakeOptions } from "../../src/pipeline/fromConfig.js";
+import { intakeOptions } from "../../src/pipeline/intakeOptions.js";
 import { Intake } from "../../src/pipeline/intake.js";
 import { ensureMailbox } from "../../src/store/mailboxes.js";
 import type { Store } from "../../src/store/store.js";

@@ -34,7 +34,7 @@ program
   .requiredOption("--mailbox <name>", "mailbox to import into (created if it is not configured)")
   .option("--json", "end with one JSON line: { files, messages, stored, duplicate, quarantined, automated, errors }")
   .argument("<paths...>", "files or folders")
-  .action((paths: string[], opts) => importCommand(paths, opts));
+  .action((paths: string[], opts: { mailbox: string; json?: boolean }) => importCommand(paths, opts));
 
 program
   .command("backfill")

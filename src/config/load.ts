@@ -47,7 +47,7 @@ function readYaml(path: string, problems: string[]): Tree {
     return {};
   }
   try {
-    const value = parseYaml(text) ?? {};
+    const value: unknown = parseYaml(text) ?? {};
     if (!isPlainObject(value)) {
       problems.push(`${path}: the top level must be a mapping`);
       return {};
@@ -140,7 +140,7 @@ function setPath(tree: Tree, path: string[], valueFor: (shape: z.ZodType | undef
 function unwrap(shape: z.ZodType | undefined): z.ZodType | undefined {
   let s = shape as unknown as { _zod?: { def: { type: string; innerType?: z.ZodType; in?: z.ZodType } } } | undefined;
   while (s?._zod && ["default", "prefault", "optional", "nullable", "pipe"].includes(s._zod.def.type)) {
-    s = (s._zod.def.innerType ?? s._zod.def.in) as typeof s;
+    s = (s._zod.def.innerType ?? s._zod.def.in);
   }
   return s as z.ZodType | undefined;
 }

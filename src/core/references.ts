@@ -7,6 +7,7 @@
 const MAX_ID_LENGTH = 500;
 const BRACKETED = /<([^<>]*)>/gu;
 // Whitespace (which covers CR/LF), brackets and other control characters.
+// eslint-disable-next-line no-control-regex -- control characters are exactly what this must find
 const FORBIDDEN = /[\s<>\u0000-\u001f\u007f]/u;
 
 /** True when an id (without brackets) is safe to store, compare and write back into a header. */

@@ -3,6 +3,8 @@ import { basename } from "node:path";
 import {
   getLlama,
   LlamaChatSession,
+  LlamaLogLevel,
+  type GbnfJsonSchema,
   type Llama,
   type LlamaContext,
   type LlamaContextSequence,
@@ -10,13 +12,17 @@ import {
   type LlamaModel,
 } from "node-llama-cpp";
 import type { Config } from "../config/schema.js";
+import { DraftgateError } from "../core/errors.js";
 import type { Logger } from "../obs/logger.js";
 import type { JsonCall, LlmEngine, ModelInfo, TextCall, Usage } from "./engine.js";
 
 const EMBED_CONTEXT = 512;
 
-export class ModelLoadError extends Error {
-  readonly code = "EMODEL";
+/** The model could not be loaded (file missing, llama.cpp failing to start, no room for the context). */
+export class ModelLoadError extends DraftgateError {
+  constructor(message: string) {
+    super("EMODEL", message);
+  }
 }
 
 /**
@@ -49,7 +55,7 @@ export class LlamaCppEngine implements LlmEngine {
         gpu: llm.gpu,
         build: "never",
         ...(llm.threads > 0 ? { maxThreads: llm.threads } : {}),
-        logLevel: "error" as never,
+        logLevel: LlamaLogLevel.error,
         logger: (level, message) => log.debug({ component: "llama.cpp", level }, message.trim()),
       });
     } catch (err) {
@@ -87,7 +93,9 @@ export class LlamaCppEngine implements LlmEngine {
   }
 
   async json(call: JsonCall): Promise<Usage & { value: unknown }> {
-    const grammar = await this.llama.createGrammarForJsonSchema(call.schema as never);
+    // The port takes any JSON schema object; the grammar builder takes the subset it can compile (it
+    // throws on anything else), which is what the callers' schemas are written in.
+    const grammar = await this.llama.createGrammarForJsonSchema<GbnfJsonSchema>(call.schema as GbnfJsonSchema);
     return this.withSession(call.system, async (session, started) => {
       let generated = 0;
       const out = await session.promptWithMeta(call.user, { grammar, maxTokens: call.maxTokens, signal: call.signal, temperature: 0, onToken: (t) => (generated += t.length) });

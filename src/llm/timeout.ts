@@ -1,8 +1,9 @@
+import { DraftgateError } from "../core/errors.js";
+
 /** A model call that ran past `llm.timeoutSeconds`: the job fails with this and is retried (or dead-lettered). */
-export class ModelTimeoutError extends Error {
+export class ModelTimeoutError extends DraftgateError {
   constructor(readonly seconds: number) {
-    super(`model call timed out after ${seconds} s (llm.timeoutSeconds); it was aborted`);
-    this.name = "ModelTimeoutError";
+    super("ETIMEOUT", `model call timed out after ${seconds} s (llm.timeoutSeconds); it was aborted`);
   }
 }
 

@@ -1,25 +1,15 @@
-import type { Config } from "../config/schema.js";
-import { stripHiddenText } from "../core/llm/hiddenText.js";
 import { slaDueAt } from "../core/llm/sla.js";
 import { applyTriageRules, triageJsonSchema, validateTriage, type TriageResult } from "../core/llm/triageRules.js";
-import type { Logger } from "../obs/logger.js";
-import { enqueueJob } from "../store/jobs.js";
+import { stripHiddenText } from "../core/visibleText/hiddenText.js";
 import type { JobHandler } from "../queue/worker.js";
-import type { MailboxRow, MessageRow } from "../store/entities/mail.js";
-import type { TriageRow } from "../store/entities/review.js";
+import { conversationOfMessage, findMessage, mailboxOf, setConversationPriority } from "../store/conversations.js";
 import { appendEvent } from "../store/events.js";
-import type { Store } from "../store/store.js";
+import { enqueueJob } from "../store/jobs.js";
+import { insertTriage, isTriaged } from "../store/triage.js";
+import type { LlmJobDeps } from "./deps.js";
 import { fenceFor } from "./fencing.js";
-import type { LlmService } from "./service.js";
 import { render } from "./templates.js";
 import { childAbort, withTimeLimit } from "./timeout.js";
-
-export interface LlmJobDeps {
-  store: Store;
-  llm: LlmService;
-  config: Config;
-  log: Logger;
-}
 
 /** Tokens of the fence around the message: the notice, the marker lines and some slack. */
 const FENCE_TOKENS = 128;
@@ -40,14 +30,12 @@ export function triageHandler(deps: LlmJobDeps): JobHandler {
   return async (job, ctx) => {
     const messageRowId = Number(job.payload.messageRowId);
     const loaded = await store.read(async (em) => {
-      const message = await em.getRepository<MessageRow>("Message").findOneBy({ id: messageRowId });
+      const message = await findMessage(em, messageRowId);
       if (!message) return null;
-      const mailbox = await em.getRepository<MailboxRow>("Mailbox").findOneByOrFail({ id: message.mailboxId });
-      const done = await em.getRepository<TriageRow>("Triage").countBy({ messageRowId });
-      return { message, mailbox, done };
+      return { message, mailbox: await mailboxOf(em, message), done: await isTriaged(em, messageRowId) };
     });
     if (!loaded) return { status: "skipped", reason: "message no longer exists" };
-    if (loaded.done > 0) return { status: "skipped", reason: "already triaged" };
+    if (loaded.done) return { status: "skipped", reason: "already triaged" };
     const { message, mailbox } = loaded;
     const text = stripHiddenText(message.newText || message.text);
 
@@ -89,9 +77,8 @@ export function triageHandler(deps: LlmJobDeps): JobHandler {
     const due = slaDueAt(result.priority, message.receivedAt, config.sla);
 
     await store.tx(async (em) => {
-      const current = await em.getRepository<MessageRow>("Message").findOne({ where: { id: messageRowId }, select: { id: true, conversationId: true } });
-      const conversationId = current?.conversationId ?? message.conversationId;
-      await em.getRepository<TriageRow>("Triage").insert({
+      const conversationId = (await conversationOfMessage(em, messageRowId)) ?? message.conversationId;
+      await insertTriage(em, {
         messageRowId,
         conversationId,
         priority: result.priority,
@@ -108,7 +95,7 @@ export function triageHandler(deps: LlmJobDeps): JobHandler {
         durationMs: usage?.ms ?? null,
         slaDueAt: due,
       });
-      await em.getRepository("Conversation").update({ id: conversationId }, { priority: result.priority, slaDueAt: due });
+      await setConversationPriority(em, conversationId, result.priority, due);
       await enqueueJob(em, {
         type: "draft",
         payload: { messageRowId, conversationId },

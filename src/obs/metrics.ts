@@ -1,5 +1,6 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
-import type { MailboxHealth } from "../ingest/imap/health.js";
+import type { MailboxHealth } from "./mailboxHealth.js";
+import { countDueJobs, countJobsByTypeAndState, countOpenQuarantine } from "../store/stats.js";
 import type { Store } from "../store/store.js";
 
 /** Prometheus metrics of one process. Gauges that need the database are read on scrape. */
@@ -29,11 +30,9 @@ export class Metrics {
         labelNames: ["type", "state"],
         registers: [this.registry],
         async collect() {
-          const rows = await store.read((em) =>
-            em.query(`SELECT ${q(store, "type")} AS t, ${q(store, "state")} AS s, COUNT(*) AS n FROM ${q(store, "jobs")} GROUP BY ${q(store, "type")}, ${q(store, "state")}`),
-          );
+          const rows = await countJobsByTypeAndState(store);
           this.reset();
-          for (const r of rows as { t: string; s: string; n: number }[]) this.set({ type: r.t, state: r.s }, Number(r.n));
+          for (const r of rows) this.set({ type: r.type, state: r.state }, r.count);
         },
       });
       void jobs;
@@ -42,10 +41,7 @@ export class Metrics {
         help: "Jobs queued and due now (waiting for a worker).",
         registers: [this.registry],
         async collect() {
-          const rows = await store.read((em) =>
-            em.getRepository("Job").createQueryBuilder("j").where("j.state = 'queued' AND j.runAt <= :now", { now: new Date() }).getCount(),
-          );
-          this.set(rows);
+          this.set(await countDueJobs(store));
         },
       });
       new Gauge({
@@ -53,7 +49,7 @@ export class Metrics {
         help: "Quarantined messages waiting for a person.",
         registers: [this.registry],
         async collect() {
-          this.set(await store.read((em) => em.getRepository("Quarantine").count({ where: { status: "open" } })));
+          this.set(await countOpenQuarantine(store));
         },
       });
     }
@@ -79,8 +75,4 @@ export function registerImapMetrics(metrics: Metrics, health: () => MailboxHealt
   gauge("draftgate_imap_backlog", "Messages found on the server and not committed yet.", (h) => h.backlog);
   gauge("draftgate_imap_consecutive_failures", "Failed sessions in a row (0 when healthy).", (h) => h.consecutiveFailures);
   gauge("draftgate_imap_last_sync_timestamp_seconds", "When the last sync finished (Unix time).", (h) => (h.lastSyncAt ? h.lastSyncAt.getTime() / 1000 : 0));
-}
-
-function q(store: Store, ident: string): string {
-  return store.dialect === "mysql" ? `\`${ident}\`` : `"${ident}"`;
 }

@@ -6,20 +6,14 @@ import type { NormalizedMessage } from "../core/message.js";
 import { referenceIds } from "../core/references.js";
 import { extractTicketTag, normalizeSubject } from "../core/subject.js";
 import { chooseConversation, type ThreadOptions } from "../core/threading.js";
-import { normalizeMime, UnparseableMessageError } from "../ingest/normalize.js";
-import type { Normalizer } from "../ingest/normalizePool.js";
-import { readBlob, sha256 } from "../store/blobs.js";
-import type { MailboxRow, QuarantineRow } from "../store/entities/mail.js";
+import { errorCodeOf, type ErrorCode } from "../core/errors.js";
+import { normalizeMime } from "./normalize.js";
+import type { Normalizer } from "./normalizePool.js";
+import { sha256 } from "../store/blobs.js";
+import type { QuarantineRow } from "../store/entities/mail.js";
 import { IntakeBatch, type BatchKeys } from "../store/intakeBatch.js";
-import {
-  insertConversation,
-  insertMessage,
-  insertQuarantine,
-  loadConversation,
-  type ConversationState,
-  mergeConversationInto,
-  updateConversation,
-} from "../store/intakeWrites.js";
+import { insertConversation, insertMessage, loadConversation, type ConversationState, mergeConversationInto, updateConversation } from "../store/intakeWrites.js";
+import { insertQuarantine, markQuarantineRetried, readQuarantined, updateQuarantineReason } from "../store/quarantine.js";
 import { transientDbError } from "../store/sql.js";
 import type { Store } from "../store/store.js";
 import { lookupThread } from "./threadLookup.js";
@@ -85,7 +79,7 @@ export interface MailboxRef {
 
 type Prepared =
   | { input: RawInput; rawSha: string; kind: "message"; msg: NormalizedMessage; keys: DedupeKeys }
-  | { input: RawInput; rawSha: string; kind: "reject"; code: string; reason: string };
+  | { input: RawInput; rawSha: string; kind: "reject"; code: ErrorCode; reason: string };
 
 /** Inputs after the database-free half of intake, handed back to commit(). */
 export type PreparedBatch = readonly Prepared[];
@@ -163,12 +157,7 @@ export class Intake {
    * source again (the caller that can reach the source supplies it), else the retry is refused.
    */
   async retryQuarantined(quarantineId: number, options: RetryOptions = {}): Promise<IntakeOutcome> {
-    const found = await this.store.read(async (em) => {
-      const row = await em.getRepository<QuarantineRow>("Quarantine").findOneBy({ id: quarantineId });
-      if (!row) return null;
-      const mailbox = await em.getRepository<MailboxRow>("Mailbox").findOneByOrFail({ id: row.mailboxId });
-      return { row, mailbox, raw: await readBlob(em, row.blobId) };
-    });
+    const found = await readQuarantined(this.store, quarantineId);
     if (!found) throw new Error(`no quarantined message ${quarantineId}`);
     const { row, mailbox, raw } = found;
     if (row.status !== "open") throw new Error(`quarantined message ${quarantineId} is already ${row.status}`);
@@ -188,14 +177,13 @@ export class Intake {
     }
     const p = await this.prepareOne(input);
     return this.store.tx(async (em) => {
-      const repo = em.getRepository<QuarantineRow>("Quarantine");
       if (p.kind === "reject") {
-        await repo.update({ id: row.id }, { reason: p.reason.slice(0, 1000), errorCode: p.code });
+        await updateQuarantineReason(em, row.id, p.code, p.reason.slice(0, 1000));
         return { kind: "quarantined" as const, quarantineId: row.id, reason: p.reason };
       }
       const batch = await IntakeBatch.open(em, mailbox.id, batchKeys([p]));
       const outcome = await this.storeMessage(em, batch, { id: mailbox.id, address: mailbox.address }, p);
-      await repo.update({ id: row.id }, { status: "retried", resolvedAt: new Date() });
+      await markQuarantineRetried(em, row.id);
       batch.addEvent("quarantine.retried", outcome.kind === "stored" ? outcome.conversationId : null, { quarantineId: row.id });
       await batch.flush();
       return outcome;
@@ -266,7 +254,8 @@ export class Intake {
       const msg = await this.normalize(input.raw);
       return { input, rawSha, kind: "message", msg, keys: dedupeKeys(msg) };
     } catch (err) {
-      const code = err instanceof UnparseableMessageError ? err.code : "EPARSE";
+      // A normalizer says what is wrong with the bytes by a catalogued code; anything else it throws is a parse failure.
+      const code = errorCodeOf(err) ?? "EPARSE";
       return { input, rawSha, kind: "reject", code, reason: String((err as Error).message ?? err).slice(0, 1000) };
     }
   }
@@ -441,7 +430,7 @@ async function upsertConversation(
   return existingId;
 }
 
-async function quarantine(em: EntityManager, batch: IntakeBatch, mailbox: MailboxRef, p: Prepared, code: string, reason: string): Promise<IntakeOutcome> {
+async function quarantine(em: EntityManager, batch: IntakeBatch, mailbox: MailboxRef, p: Prepared, code: ErrorCode, reason: string): Promise<IntakeOutcome> {
   if (batch.isQuarantined(p.rawSha)) return { kind: "duplicate", messageRowId: null };
   const blobId = await batch.blob(p.input.raw, p.rawSha);
   const quarantineId = await insertQuarantine(em, {

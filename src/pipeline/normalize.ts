@@ -2,13 +2,16 @@ import { createHash } from "node:crypto";
 import EmailReplyParser from "email-reply-parser";
 import { simpleParser, type AddressObject, type ParsedMail } from "mailparser";
 import sanitizeHtml from "sanitize-html";
+import { DraftgateError } from "../core/errors.js";
 import type { Address, HeaderMap, NormalizedAttachment, NormalizedMessage } from "../core/message.js";
-import { visibleTextFromHtml } from "../core/llm/hiddenText.js";
+import { visibleTextFromHtml } from "../core/visibleText/hiddenText.js";
 import { parseMessageIds } from "../core/references.js";
 
 /** Raised for input that is not a message at all; the pipeline quarantines it with this reason. */
-export class UnparseableMessageError extends Error {
-  readonly code = "EPARSE";
+export class UnparseableMessageError extends DraftgateError {
+  constructor(message: string) {
+    super("EPARSE", message);
+  }
 }
 
 const PARSER_OPTIONS = {

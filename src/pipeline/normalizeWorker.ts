@@ -2,7 +2,9 @@
 import { parentPort } from "node:worker_threads";
 import { normalizeMime, UnparseableMessageError } from "./normalize.js";
 
-parentPort!.on("message", async (job: { id: number; raw: Uint8Array }) => {
+parentPort!.on("message", (job: { id: number; raw: Uint8Array }) => void parse(job));
+
+async function parse(job: { id: number; raw: Uint8Array }): Promise<void> {
   try {
     const msg = await normalizeMime(Buffer.from(job.raw.buffer, job.raw.byteOffset, job.raw.byteLength));
     parentPort!.postMessage({ id: job.id, ok: true, msg });
@@ -14,4 +16,4 @@ parentPort!.on("message", async (job: { id: number; raw: Uint8Array }) => {
       message: (err as Error)?.message ?? String(err),
     });
   }
-});
+}

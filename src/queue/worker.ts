@@ -4,8 +4,8 @@ import { retryDelayMs } from "../core/backoff.js";
 import type { Logger } from "../obs/logger.js";
 import type { Metrics } from "../obs/metrics.js";
 import type { JobRow } from "../store/entities/work.js";
+import { claimJobs, completeJob, failJob, releaseJob, renewJobLease } from "../store/jobs.js";
 import type { Store } from "../store/store.js";
-import { claimJobs, completeJob, failJob, releaseJob, renewLease } from "./claim.js";
 
 /** What a handler reports for expected branches; it throws only on faults (which are retried). */
 export type JobOutcome = { status: "done" } | { status: "skipped"; reason: string } | { status: "failed"; error: string; permanent: boolean };
@@ -103,13 +103,12 @@ export class Worker {
 
   private idle(): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, this.options.pollIntervalMs);
-      const self = this;
-      function done() {
+      const done = () => {
         clearTimeout(timer);
-        self.wakeUp = null;
+        this.wakeUp = null;
         resolve();
-      }
+      };
+      const timer = setTimeout(done, this.options.pollIntervalMs);
       this.wakeUp = done;
     });
   }
@@ -119,7 +118,7 @@ export class Worker {
     const entry: Running = { job, abort, done: Promise.resolve(), finished: false };
     const log = this.log.child({ job: job.id, type: job.type, attempt: job.attempts });
     const renew = setInterval(() => {
-      renewLease(this.store, job, this.owner, this.options.leaseMs)
+      renewJobLease(this.store, job, this.owner, this.options.leaseMs)
         .then((held) => {
           if (!held && !entry.finished) abort.abort(new Error("lease lost"));
         })
@@ -167,7 +166,9 @@ export class Worker {
       }
       return;
     }
-    const error = fault ? String((fault as Error).stack ?? fault) : (outcome as { error: string }).error;
+    // A thrown non-Error (a string, mostly) is recorded as String() renders it.
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string
+    const error = fault ? (fault instanceof Error ? (fault.stack ?? fault.message) : String(fault)) : (outcome as { error: string }).error;
     const permanent = !fault && (outcome as { permanent: boolean }).permanent;
     const delay = retryDelayMs(job.attempts, this.options.backoffBaseMs, this.options.backoffMaxMs);
     const result = await failJob(this.store, job, this.owner, error, permanent ? null : new Date(Date.now() + delay));

@@ -4,7 +4,7 @@ import type { Logger } from "../obs/logger.js";
 import type { Metrics } from "../obs/metrics.js";
 import { readiness } from "../obs/health.js";
 import type { Store } from "../store/store.js";
-import type { MailboxHealth } from "../ingest/imap/health.js";
+import type { MailboxHealth } from "../obs/mailboxHealth.js";
 
 export interface WebDeps {
   store: Store;

@@ -43,7 +43,7 @@ export function columns(dialect: Dialect) {
       type: mysql ? "mediumtext" : "text",
       transformer: {
         to: (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v)),
-        from: (v: string | null) => (v === null || v === undefined ? null : JSON.parse(v)),
+        from: (v: string | null) => (v === null || v === undefined ? null : (JSON.parse(v) as unknown)),
       },
       ...extra,
     }),

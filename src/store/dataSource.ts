@@ -37,7 +37,7 @@ export function parseDatabaseUrl(url: string): StoreLocation {
 export function redactUrl(url: string): string {
   const scheme = /^[a-z][a-z\d+.-]*:\/\//iu.exec(url)?.[0];
   if (!scheme) return url; // sqlite:… and other forms without an authority carry no credentials
-  let parsed: URL | null = null;
+  let parsed: URL | null;
   try {
     parsed = new URL(url);
   } catch {

@@ -1,5 +1,5 @@
 import type { EntityManager } from "typeorm";
-import { enqueueNewJobs, type NewJob } from "../queue/enqueue.js";
+import { enqueueNewJobs, type NewJob } from "./jobs.js";
 import { BLOB_CHUNK_BYTES } from "./columns.js";
 import type { AttachmentRow } from "./entities/mail.js";
 import { appendEvents, type NewEvent } from "./events.js";

@@ -1,7 +1,7 @@
 import type { EntityManager } from "typeorm";
 import { PRIORITIES, type Priority } from "../core/llm/triage.js";
 import type { MessageRow } from "./entities/mail.js";
-import { dbBool, dbDate, dbJson, fromDbDate, insertReturningId, placeholders, run, select, type SqlValue } from "./sql.js";
+import { dbBool, dbDate, dbJson, fromDbDate, insertReturningId, placeholders, run, select } from "./sql.js";
 
 /** The statements of the intake transaction (plain SQL, see sql.ts for why and how it stays portable). */
 
@@ -146,15 +146,4 @@ async function moveJobPayloads(em: EntityManager, from: number, into: number): P
     if (payload.conversationId !== from) continue;
     await run(em, "UPDATE `jobs` SET `payload` = ?, `updatedAt` = ? WHERE `id` = ?", [dbJson({ ...payload, conversationId: into }), dbDate(new Date()), job.id]);
   }
-}
-
-export function insertQuarantine(
-  em: EntityManager,
-  q: { mailboxId: number; source: string; sourceRef: string | null; reason: string; errorCode: string; sha256: string; size: number; declaredSize?: number | null; blobId: number },
-): Promise<number> {
-  return insertReturningId(
-    em,
-    "INSERT INTO `quarantine` (`mailboxId`, `source`, `sourceRef`, `reason`, `errorCode`, `sha256`, `size`, `declaredSize`, `blobId`, `status`, `createdAt`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?)",
-    [q.mailboxId, q.source, q.sourceRef, q.reason, q.errorCode, q.sha256, q.size, q.declaredSize ?? null, q.blobId, dbDate(new Date())],
-  );
 }

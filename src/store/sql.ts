@@ -74,6 +74,11 @@ export function isUniqueViolation(err: unknown): boolean {
   return code === "ER_DUP_ENTRY" || code === "SQLITE_CONSTRAINT_UNIQUE" || code === "SQLITE_CONSTRAINT_PRIMARYKEY";
 }
 
+/** The transaction was chosen as a deadlock victim (MySQL/MariaDB) and rolled back whole: run it again. */
+export function isDeadlock(err: unknown): boolean {
+  return dbErrorCode(err) === "ER_LOCK_DEADLOCK";
+}
+
 /**
  * Why a transaction failed for concurrent work rather than for what it wrote; null when it did not.
  * - "contention": a lock could not be had in time (a deadlock victim, a lock-wait timeout, a read
@@ -86,7 +91,7 @@ export function isUniqueViolation(err: unknown): boolean {
 export function transientDbError(err: unknown): "contention" | "duplicate" | null {
   const code = dbErrorCode(err);
   // 1213 ER_LOCK_DEADLOCK, 1205 ER_LOCK_WAIT_TIMEOUT, 1020 ER_CHECKREAD (MariaDB snapshot isolation).
-  if (code === "ER_LOCK_DEADLOCK" || code === "ER_LOCK_WAIT_TIMEOUT" || code === "ER_CHECKREAD") return "contention";
+  if (isDeadlock(err) || code === "ER_LOCK_WAIT_TIMEOUT" || code === "ER_CHECKREAD") return "contention";
   // SQLITE_BUSY, SQLITE_BUSY_SNAPSHOT, SQLITE_BUSY_TIMEOUT, SQLITE_LOCKED, SQLITE_LOCKED_SHAREDCACHE …
   if (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED")) return "contention";
   return isUniqueViolation(err) ? "duplicate" : null;

@@ -3,9 +3,10 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { EntityManager } from "typeorm";
-import { acquireLease, assertLeaseHeld, LeaseLostError, releaseLease } from "../../../src/ingest/imap/lease.js";
+import { assertLeaseHeld, LeaseLostError } from "../../../src/ingest/imap/lease.js";
 import type { ImapCheckpointRow } from "../../../src/store/entities/imap.js";
 import { ensureMailbox } from "../../../src/store/mailboxes.js";
+import { acquireMailboxLease, releaseMailboxLease } from "../../../src/store/mailboxLeases.js";
 import { Store } from "../../../src/store/store.js";
 import { runCli, waitFor } from "../../support/cli.js";
 import { dialects, freshMysql, mysqlEnabled, useStore } from "../../support/db.js";
@@ -41,22 +42,22 @@ for (const d of dialects) {
 
     it("judges expiry by the database's clock: a node whose clock runs ahead takes no live lease and holds none past its TTL", async () => {
       const mb = await ensureMailbox(db.store, "support", "support@example.com");
-      assert.equal(await acquireLease(db.store, mb.id, "a", 60_000), true);
-      assert.equal(await withClockSkew(2 * HOUR, () => acquireLease(db.store, mb.id, "fast", 60_000)), false, "a node two hours ahead took a live lease");
-      await releaseLease(db.store, mb.id, "a");
-      assert.equal(await withClockSkew(2 * HOUR, () => acquireLease(db.store, mb.id, "fast", 300)), true);
+      assert.equal(await acquireMailboxLease(db.store, mb.id, "a", 60_000), true);
+      assert.equal(await withClockSkew(2 * HOUR, () => acquireMailboxLease(db.store, mb.id, "fast", 60_000)), false, "a node two hours ahead took a live lease");
+      await releaseMailboxLease(db.store, mb.id, "a");
+      assert.equal(await withClockSkew(2 * HOUR, () => acquireMailboxLease(db.store, mb.id, "fast", 300)), true);
       // The fast node stops renewing: after its 300 ms by the database's clock, another node takes over.
-      await waitFor(() => acquireLease(db.store, mb.id, "b", 60_000), 10_000, "the fast node's lease to run out");
+      await waitFor(() => acquireMailboxLease(db.store, mb.id, "b", 60_000), 10_000, "the fast node's lease to run out");
     });
 
     it("lets an intake transaction commit only while its owner holds the unexpired lease", async () => {
       const { mailbox, intake } = await testIntake(db.store);
       const held = (owner: string) => (em: EntityManager) => assertLeaseHeld(em, mailbox.id, owner);
       const message = (s: string) => [{ raw: Buffer.from(testMessage(s)), source: "imap", sourceRef: s }];
-      assert.equal(await acquireLease(db.store, mailbox.id, "a", 60_000), true);
+      assert.equal(await acquireMailboxLease(db.store, mailbox.id, "a", 60_000), true);
       assert.equal((await intake.ingest(mailbox, message("while held"), held("a")))[0]!.kind, "stored");
       await assert.rejects(intake.ingest(mailbox, message("not the owner"), held("b")), LeaseLostError);
-      await releaseLease(db.store, mailbox.id, "a"); // expired now
+      await releaseMailboxLease(db.store, mailbox.id, "a"); // expired now
       await assert.rejects(intake.ingest(mailbox, message("expired"), held("a")), LeaseLostError);
       assert.equal(await db.store.read((em) => em.getRepository("Message").count()), 1);
       assert.equal(await db.store.read((em) => em.getRepository("Quarantine").count()), 0, "a lost lease is not the message's fault");
@@ -64,8 +65,8 @@ for (const d of dialects) {
 
     it("a holder whose clock runs behind keeps its lease for its TTL", async () => {
       const mb = await ensureMailbox(db.store, "support", "support@example.com");
-      assert.equal(await withClockSkew(-2 * HOUR, () => acquireLease(db.store, mb.id, "slow", 60_000)), true);
-      assert.equal(await acquireLease(db.store, mb.id, "b", 60_000), false, "another node took a lease that has a minute to run");
+      assert.equal(await withClockSkew(-2 * HOUR, () => acquireMailboxLease(db.store, mb.id, "slow", 60_000)), true);
+      assert.equal(await acquireMailboxLease(db.store, mb.id, "b", 60_000), false, "another node took a lease that has a minute to run");
     });
   });
 }
@@ -106,14 +107,14 @@ describe("a stalled IMAP lease holder (MariaDB)", function () {
       holder.child.kill("SIGSTOP");
       const mailbox = await ensureMailbox(store, "support", "support@example.com");
       await waitFor(
-        async () => Number((await store.ds.query("SELECT COUNT(*) AS n FROM `mailbox_leases` WHERE `leaseUntil` < UTC_TIMESTAMP(3)"))[0].n) === 1,
+        async () => Number((await store.ds.query<{ n: number | string }[]>("SELECT COUNT(*) AS n FROM `mailbox_leases` WHERE `leaseUntil` < UTC_TIMESTAMP(3)"))[0]!.n) === 1,
         30_000,
         "the paused holder's lease to run out by the database's clock",
       );
 
       // Another node takes the mailbox. If the holder was paused inside its commit it holds the lease
       // row: the takeover then waits for that commit, so let the holder finish it.
-      const takeover = acquireLease(store, mailbox.id, "other-node:1:test", 10 * 60_000);
+      const takeover = acquireMailboxLease(store, mailbox.id, "other-node:1:test", 10 * 60_000);
       const first = await Promise.race([takeover, new Promise((r) => setTimeout(() => r("waiting"), 5000))]);
       if (first === "waiting") holder.child.kill("SIGCONT");
       assert.equal(await takeover, true, "the other node took the mailbox");

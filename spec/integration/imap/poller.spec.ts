@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { pino } from "pino";
 import type { Config } from "../../../src/config/schema.js";
 import { MailboxPoller } from "../../../src/ingest/imap/poller.js";
-import { intakeOptions } from "../../../src/pipeline/fromConfig.js";
+import { intakeOptions } from "../../../src/pipeline/intakeOptions.js";
 import { Intake } from "../../../src/pipeline/intake.js";
 import type { MessageRow, QuarantineRow } from "../../../src/store/entities/mail.js";
 import { ensureMailbox } from "../../../src/store/mailboxes.js";
@@ -11,15 +11,16 @@ import { waitFor } from "../../support/cli.js";
 import { freshSqlite, useStore } from "../../support/db.js";
 import { startDovecot, type Dovecot } from "../../support/dovecot.js";
 import { imapTestConfig, testMessage } from "../../support/imap.js";
+import { startImapWiretap, type ImapWiretap } from "../../support/imapWiretap.js";
 
 const log = pino({ level: "silent" });
 
-async function poller(store: Store, config: Config, index = 0): Promise<MailboxPoller> {
+async function poller(store: Store, config: Config, index = 0, onCommitted?: () => void): Promise<MailboxPoller> {
   const m = config.mailboxes[index]!;
   const row = await ensureMailbox(store, m.name, m.address);
   const p = new MailboxPoller({
     store,
-    intake: new Intake(store, intakeOptions(config)),
+    intake: new Intake(store, intakeOptions(config), onCommitted),
     mailbox: { id: row.id, name: m.name, address: m.address },
     settings: m.imap!,
     config,
@@ -33,7 +34,7 @@ const countMessages = (store: Store, mailbox?: string) =>
   store.read(async (em) => {
     if (!mailbox) return em.getRepository("Message").count();
     const row = await em.getRepository<{ id: number }>("Mailbox").findOneBy({ name: mailbox } as never);
-    return row ? em.getRepository("Message").countBy({ mailboxId: row.id } as never) : 0;
+    return row ? em.getRepository("Message").countBy({ mailboxId: row.id }) : 0;
   });
 
 const subjects = (store: Store) =>
@@ -44,6 +45,7 @@ describe("IMAP ingest against a real Dovecot", function () {
   let dovecot: Dovecot;
   const db = useStore(freshSqlite);
   let running: MailboxPoller[] = [];
+  let taps: ImapWiretap[] = [];
 
   before(async () => {
     dovecot = await startDovecot({ users: [{ user: "support", password: "secret" }, { user: "billing", password: "secret" }] });
@@ -56,11 +58,34 @@ describe("IMAP ingest against a real Dovecot", function () {
   afterEach(async () => {
     await Promise.all(running.map((p) => p.stop()));
     running = [];
+    await Promise.all(taps.map((t) => t.close()));
+    taps = [];
   });
-  const start = async (config: Config, index = 0) => {
-    const p = await poller(db.store, config, index);
+  const start = async (config: Config, index = 0, onCommitted?: () => void) => {
+    const p = await poller(db.store, config, index, onCommitted);
     running.push(p);
     return p;
+  };
+  /** Routes the config's first mailbox through a wiretap that records the gateway's IMAP commands. */
+  const tapped = async (config: Config, onCommand?: (line: string) => void) => {
+    const tap = await startImapWiretap(dovecot, onCommand);
+    taps.push(tap);
+    config.mailboxes[0]!.imap!.host = tap.host;
+    config.mailboxes[0]!.imap!.port = tap.port;
+    return tap;
+  };
+  const seenFlags = async (): Promise<boolean[]> => {
+    const { ImapFlow } = await import("imapflow");
+    const client = new ImapFlow({ host: dovecot.host, port: dovecot.port, secure: false, auth: { user: "support", pass: "secret" }, logger: false });
+    await client.connect();
+    try {
+      await client.mailboxOpen("INBOX", { readOnly: true });
+      const flags: boolean[] = [];
+      for await (const m of client.fetch("1:*", { flags: true })) flags.push(m.flags?.has("\\Seen") ?? false);
+      return flags;
+    } finally {
+      await client.logout();
+    }
   };
 
   it("delivers mail appended while the gateway is in IDLE without waiting for a poll", async () => {
@@ -148,33 +173,46 @@ describe("IMAP ingest against a real Dovecot", function () {
     assert.ok(bad.health.retryAt === null || bad.health.retryAt.getTime() > Date.now() - 1000);
   });
 
-  it("marks messages seen only when asked to, after they are committed", async () => {
+  it("marks messages seen when asked to, and only after they are committed", async () => {
     const config = imapTestConfig(dovecot, [{ name: "support", user: "support", password: "secret", markSeen: true }]);
-    await dovecot.appendMany("support", "INBOX", [testMessage("to be seen")]);
-    const p = await start(config);
-    await waitFor(async () => (await countMessages(db.store)) === 1, 20_000, "1 message");
+    const events: string[] = [];
+    const tap = await tapped(config, (line) => {
+      if (/ STORE /i.test(line) && /\\Seen/i.test(line)) events.push("store-seen");
+    });
+    await dovecot.appendMany("support", "INBOX", [testMessage("to be seen 1"), testMessage("to be seen 2")]);
+    const p = await start(config, 0, () => events.push("committed"));
+    await waitFor(async () => (await countMessages(db.store)) === 2, 20_000, "2 messages");
     await waitFor(() => p.health.lastSyncAt !== null && p.health.backlog === 0, 5_000, "sync to finish");
-    const { ImapFlow } = await import("imapflow");
-    const client = new ImapFlow({ host: dovecot.host, port: dovecot.port, secure: false, auth: { user: "support", pass: "secret" }, logger: false });
-    await client.connect();
-    try {
-      await client.mailboxOpen("INBOX");
-      await waitFor(async () => {
-        for await (const m of client.fetch("1:*", { flags: true })) if (!m.flags?.has("\\Seen")) return false;
-        return true;
-      }, 5_000, "\\Seen flag");
-    } finally {
-      await client.logout();
-    }
+    await waitFor(async () => (await seenFlags()).every(Boolean), 5_000, "\\Seen flags");
+    assert.ok(tap.count("UID STORE") + tap.count("STORE") > 0, "the flags were set by the gateway");
+    const firstStore = events.indexOf("store-seen");
+    assert.ok(firstStore > 0, `a STORE \\Seen was sent: ${events.join(", ")}`);
+    assert.equal(events.slice(0, firstStore).filter((e) => e === "committed").length, 2, `both messages committed before any \\Seen: ${events.join(", ")}`);
+  });
+
+  it("leaves messages unseen and sends no STORE when markSeen is off (the default)", async () => {
+    const config = imapTestConfig(dovecot, [{ name: "support", user: "support", password: "secret" }]);
+    assert.equal(config.mailboxes[0]!.imap!.markSeen, false);
+    const tap = await tapped(config);
+    await dovecot.appendMany("support", "INBOX", [testMessage("stays unseen 1"), testMessage("stays unseen 2")]);
+    const p = await start(config);
+    await waitFor(async () => (await countMessages(db.store)) === 2, 20_000, "2 messages");
+    await waitFor(() => p.health.lastSyncAt !== null && p.health.backlog === 0 && p.health.idling, 5_000, "sync to finish");
+    assert.deepEqual(await seenFlags(), [false, false]);
+    assert.equal(tap.commands.filter((l) => / STORE /i.test(l)).length, 0, tap.commands.join("\n"));
   });
 
   it("keeps receiving after IDLE has been restarted by imap.maxIdleSeconds", async () => {
     const config = imapTestConfig(dovecot, [{ name: "support", user: "support", password: "secret" }], { imap: { maxIdleSeconds: 1 } });
+    const tap = await tapped(config);
     const p = await start(config);
     await waitFor(() => p.health.idling, 20_000, "IDLE");
-    await new Promise((r) => setTimeout(r, 2500));
+    // The restart is seen on the wire: IDLE ended (DONE) and was issued again on the same connection.
+    await waitFor(() => tap.count("IDLE") >= 3, 15_000, "IDLE to be restarted twice");
+    assert.ok(tap.commands.includes("DONE"), "IDLE was ended with DONE");
     await dovecot.append("support", "INBOX", testMessage("after IDLE restarts"));
     await waitFor(async () => (await countMessages(db.store)) === 1, 10_000, "the message");
+    assert.equal(p.health.consecutiveFailures, 0, "no reconnect was needed");
   });
 
   it("moves committed messages to the configured folder, and only those", async () => {

@@ -3,7 +3,7 @@ import { pino } from "pino";
 import { configSchema, type Config } from "../../../src/config/schema.js";
 import { ImapClientFactory } from "../../../src/ingest/imap/client.js";
 import { MailboxPoller } from "../../../src/ingest/imap/poller.js";
-import { intakeOptions } from "../../../src/pipeline/fromConfig.js";
+import { intakeOptions } from "../../../src/pipeline/intakeOptions.js";
 import { Intake } from "../../../src/pipeline/intake.js";
 import type { MessageRow } from "../../../src/store/entities/mail.js";
 import { ensureMailbox } from "../../../src/store/mailboxes.js";

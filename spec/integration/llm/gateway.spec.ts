@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ThreadView } from "../../../src/cli/commands/threads.js";
+import type { DraftRow } from "../../../src/store/entities/review.js";
 import { Store } from "../../../src/store/store.js";
 import { runCli, waitFor } from "../../support/cli.js";
 import { compose } from "../../support/compose.js";
@@ -40,7 +41,7 @@ describe("the gateway with a local model, as a user runs it", function () {
     const store = await Store.open(db.url);
     const gateway = runCli(["start"], env);
     try {
-      await waitFor(async () => (await store.read((em) => em.getRepository("Draft").countBy({ status: "pending" } as never))) === 3 || gateway.child.exitCode !== null, 240_000, "3 drafts");
+      await waitFor(async () => (await store.read((em) => em.getRepository<DraftRow>("Draft").countBy({ status: "pending" }))) === 3 || gateway.child.exitCode !== null, 240_000, "3 drafts");
     } finally {
       gateway.child.kill("SIGTERM");
       await gateway;
@@ -74,7 +75,7 @@ describe("the gateway with a local model, as a user runs it", function () {
       const mail = join(dir, "one.eml");
       writeFileSync(mail, await compose({ messageId: "<broken1@example.org>", from: "x@example.org", to: "support@example.com", subject: "Still in", text: "hi" }));
       const imported = await runCli(["import", "--mailbox", "support", "--json", mail], env);
-      assert.equal(JSON.parse(imported.stdout.trim().split("\n").pop()!).stored, 1);
+      assert.equal((JSON.parse(imported.stdout.trim().split("\n").pop()!) as { stored: number }).stored, 1);
     } finally {
       gateway.child.kill("SIGTERM");
       await gateway;
@@ -110,7 +111,7 @@ describe("draftgate model pull and model info", function () {
       const path = pulled.stdout.split(" is at ")[1]!.trim();
       assert.ok(existsSync(path) && readFileSync(path).equals(bytes));
       const info = await runCli(["model", "info", "--json"], env);
-      const parsed = JSON.parse(info.stdout);
+      const parsed = JSON.parse(info.stdout) as { state: string; architecture: string; trainedContext: number; gpuLayers: number };
       assert.equal(parsed.state, "ready");
       assert.equal(parsed.architecture, "llama");
       assert.equal(parsed.trainedContext, 4096);

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { pino } from "pino";
 import { validateTriage } from "../../../src/core/llm/triageRules.js";
 import { draftHandler } from "../../../src/llm/draftJob.js";
@@ -141,7 +143,7 @@ describe("triage and drafts with real llama.cpp inference (tiny random model, CP
     const gatedLlm = { engine: gated, status: llm.status } as unknown as LlmService;
     const running = draftHandler({ store: db.store, llm: gatedLlm, config: slow, log })((await jobs("draft"))[0]!, ctx());
     for (let i = 0; i < 500; i++) {
-      if ((await db.store.read((em) => em.getRepository("Event").countBy({ type: "draft.started" } as never))) > 0) break;
+      if ((await db.store.read((em) => em.getRepository<EventRow>("Event").countBy({ type: "draft.started" }))) > 0) break;
       await new Promise((r) => setTimeout(r, 20));
     }
     const second = await compose({ messageId: "<s2@example.org>", inReplyTo: "<s1@example.org>", references: ["<s1@example.org>"], from: "bob@example.org", to: "support@example.com", subject: "Re: Slow one", text: "Never mind, another question" });
@@ -151,7 +153,7 @@ describe("triage and drafts with real llama.cpp inference (tiny random model, CP
     assert.equal(outcome?.status, "skipped");
     const drafts = await db.store.read((em) => em.getRepository<DraftRow>("Draft").find());
     assert.deepEqual(drafts.map((d) => d.status), ["superseded"]);
-    assert.equal(await db.store.read((em) => em.getRepository("Event").countBy({ type: "draft.superseded" } as never)), 1);
+    assert.equal(await db.store.read((em) => em.getRepository<EventRow>("Event").countBy({ type: "draft.superseded" })), 1);
   });
 });
 
@@ -216,9 +218,6 @@ describe("without a usable model", function () {
   });
 
   it("reports a corrupt model file clearly instead of failing", async () => {
-    const { writeFileSync, mkdtempSync } = await import("node:fs");
-    const { tmpdir } = await import("node:os");
-    const { join } = await import("node:path");
     const bad = join(mkdtempSync(join(tmpdir(), "draftgate-badmodel-")), "broken.gguf");
     writeFileSync(bad, Buffer.concat([Buffer.from("GGUF"), Buffer.alloc(64, 7)]));
     const llm = await LlmService.start(llmTestConfig({ model: bad }), log);

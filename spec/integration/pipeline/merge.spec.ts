@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { IntakeOutcome, RawInput } from "../../../src/pipeline/intake.js";
-import { enqueueJob } from "../../../src/queue/enqueue.js";
+import { enqueueJob } from "../../../src/store/jobs.js";
 import type { ConversationRow, Priority } from "../../../src/store/entities/mail.js";
 import type { DraftRow, TriageRow } from "../../../src/store/entities/review.js";
 import type { EventRow, JobRow } from "../../../src/store/entities/work.js";
@@ -36,7 +36,7 @@ async function triaged(store: Store, messageRowId: number, conversationId: numbe
     await em.getRepository<TriageRow>("Triage").insert({
       messageRowId, conversationId, priority, category: "other", sentiment: "neutral", language: "en", summary: "s",
       confidence: 0.9, flags: [], decidedBy: "rules", matchedRules: [], model: null, tokens: null, durationMs: null, slaDueAt,
-    } as never);
+    });
     await em.getRepository<ConversationRow>("Conversation").update({ id: conversationId }, { priority, slaDueAt });
   });
 }

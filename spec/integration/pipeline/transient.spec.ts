@@ -31,7 +31,7 @@ function failTransactions(store: Store, errors: Error[]): { calls: () => number 
       const error = errors[calls++];
       if (error) throw error;
       return result;
-    }, options)) as Store["tx"];
+    }, options));
   return { calls: () => calls };
 }
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { claimJobs, completeJob, failJob, releaseJob, renewLease, retryDeadJob } from "../../../src/queue/claim.js";
+import { claimJobs, completeJob, failJob, releaseJob, renewJobLease, retryDeadJob } from "../../../src/store/jobs.js";
 import { dialects, useStore } from "../../support/db.js";
 import { addJob, addMs, allJobs, clearJobs, getJob } from "./helpers.js";
 
@@ -119,9 +119,9 @@ for (const d of dialects) {
         const later = addMs(t0, LEASE + 1);
         const [job] = await claim("w2", { now: later });
         assert.equal(job?.id, id);
-        assert.equal(job!.attempts, 2);
-        assert.equal(job!.leaseOwner, "w2");
-        assert.equal(job!.leaseUntil!.getTime(), later.getTime() + LEASE);
+        assert.equal(job.attempts, 2);
+        assert.equal(job.leaseOwner, "w2");
+        assert.equal(job.leaseUntil!.getTime(), later.getTime() + LEASE);
         const row = await getJob(db.store, id);
         assert.equal(row.attempts, 2);
         assert.equal(row.leaseOwner, "w2");
@@ -169,7 +169,7 @@ for (const d of dialects) {
         assert.equal(await failJob(db.store, stale!, "old", "boom", addMs(new Date(), 1000)), "lost");
         assert.equal(await failJob(db.store, stale!, "old", "boom", null), "lost");
         await releaseJob(db.store, stale!, "old");
-        assert.equal(await renewLease(db.store, stale!, "old", LEASE), false);
+        assert.equal(await renewJobLease(db.store, stale!, "old", LEASE), false);
 
         let row = await getJob(db.store, id);
         assert.equal(row.state, "running");
@@ -177,21 +177,21 @@ for (const d of dialects) {
         assert.equal(row.attempts, 2);
         assert.equal(row.lastError, null);
 
-        assert.equal(await renewLease(db.store, current!, "new", LEASE), true);
-        assert.equal(await completeJob(db.store, current!, "new"), true);
+        assert.equal(await renewJobLease(db.store, current, "new", LEASE), true);
+        assert.equal(await completeJob(db.store, current, "new"), true);
         row = await getJob(db.store, id);
         assert.equal(row.state, "done");
-        assert.equal(await completeJob(db.store, current!, "new"), false, "a second completion is not applied");
+        assert.equal(await completeJob(db.store, current, "new"), false, "a second completion is not applied");
       });
 
-      it("renewLease pushes the lease forward for the owner", async () => {
+      it("renewJobLease pushes the lease forward for the owner", async () => {
         const past = new Date(Date.now() - 10 * LEASE);
         const id = await addJob(db.store, { runAt: past });
         const [job] = await claim("w1", { now: past });
         assert.equal(job?.id, id);
         assert.ok((await getJob(db.store, id)).leaseUntil!.getTime() < Date.now(), "the lease has run out");
         const before = Date.now();
-        assert.equal(await renewLease(db.store, job!, "w1", LEASE), true);
+        assert.equal(await renewJobLease(db.store, job, "w1", LEASE), true);
         const row = await getJob(db.store, id);
         assert.ok(row.leaseUntil!.getTime() >= before + LEASE);
         assert.deepEqual(await claim("w2"), [], "a renewed lease holds again");
@@ -207,7 +207,7 @@ for (const d of dialects) {
         assert.equal(row.leaseOwner, null);
         const [again] = await claim("w2", { now: addMs(new Date(), 1) });
         assert.equal(again?.id, id, "the released job runs again even though it had a single attempt");
-        assert.equal(again!.attempts, 1);
+        assert.equal(again.attempts, 1);
       });
     });
 
@@ -227,7 +227,7 @@ for (const d of dialects) {
         assert.deepEqual(await claim("w1", { now: addMs(retryAt, -1) }), [], "not before its retry time");
         const [again] = await claim("w1", { now: retryAt });
         assert.equal(again?.id, id);
-        assert.equal(again!.attempts, 2);
+        assert.equal(again.attempts, 2);
       });
 
       it("dead-letters after maxAttempts even when a retry time is given", async () => {
@@ -238,7 +238,7 @@ for (const d of dialects) {
           const [job] = await claim("w1", { now });
           assert.equal(job?.attempts, i);
           now = addMs(now, 1000);
-          results.push(await failJob(db.store, job!, "w1", `failure ${i}`, now));
+          results.push(await failJob(db.store, job, "w1", `failure ${i}`, now));
         }
         assert.deepEqual(results, ["retry", "retry", "dead"]);
         const row = await getJob(db.store, id);
@@ -271,7 +271,7 @@ for (const d of dialects) {
         const other = await addJob(db.store, { maxAttempts: 1 });
         const [job] = await claim("w1", { limit: 1 });
         assert.equal(job?.id, id);
-        assert.equal(await failJob(db.store, job!, "w1", "boom", addMs(new Date(), 1000)), "dead");
+        assert.equal(await failJob(db.store, job, "w1", "boom", addMs(new Date(), 1000)), "dead");
 
         assert.equal(await retryDeadJob(db.store, other), false, "a queued job is not dead");
         assert.equal(await retryDeadJob(db.store, id + other + 1000), false, "no such job");

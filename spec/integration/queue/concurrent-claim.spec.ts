@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { pino } from "pino";
-import { claimJobs } from "../../../src/queue/claim.js";
-import { enqueueJob } from "../../../src/queue/enqueue.js";
+import { claimJobs, enqueueJob } from "../../../src/store/jobs.js";
 import { Worker } from "../../../src/queue/worker.js";
 import type { JobRow } from "../../../src/store/entities/work.js";
 import { Store } from "../../../src/store/store.js";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { enqueueJob } from "../../../src/queue/enqueue.js";
+import { enqueueJob } from "../../../src/store/jobs.js";
 import { dialects, useStore } from "../../support/db.js";
 import { addJob, clearJobs, countJobs, eventually, getJob } from "./helpers.js";
 

@@ -1,5 +1,5 @@
 import { pino } from "pino";
-import { enqueueJob, type NewJob } from "../../../src/queue/enqueue.js";
+import { enqueueJob, type NewJob } from "../../../src/store/jobs.js";
 import type { JobRow } from "../../../src/store/entities/work.js";
 import type { Store } from "../../../src/store/store.js";
 

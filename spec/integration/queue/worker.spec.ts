@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Writable } from "node:stream";
 import { pino, type Logger } from "pino";
-import { claimJobs } from "../../../src/queue/claim.js";
+import { claimJobs } from "../../../src/store/jobs.js";
 import { Worker, type JobHandler, type WorkerOptions } from "../../../src/queue/worker.js";
 import type { Store } from "../../../src/store/store.js";
 import { dialects, useStore } from "../../support/db.js";
@@ -41,8 +41,10 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 /** Resolves when the signal aborts; rejects with its reason like a well-behaved handler would. */
 function untilAborted(signal: AbortSignal): Promise<never> {
   return new Promise((_, reject) => {
-    if (signal.aborted) reject(signal.reason);
-    signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+    // An AbortSignal's reason is an Error unless the caller passed something else (none here does).
+    const abort = () => reject(signal.reason as Error);
+    if (signal.aborted) abort();
+    signal.addEventListener("abort", abort, { once: true });
   });
 }
 
@@ -291,7 +293,7 @@ for (const d of dialects) {
       // Another worker can take it at once, even though it had a single attempt.
       const [again] = await claimJobs(db.store, { types: ["test"], owner: "next", limit: 1, leaseMs: 30_000 });
       assert.equal(again?.id, id);
-      assert.equal(again!.attempts, 1);
+      assert.equal(again.attempts, 1);
     });
 
     it("stop() waits for a job that finishes inside the grace period and records it done", async () => {
@@ -368,7 +370,7 @@ for (const d of dialects) {
       const counting = new Proxy(db.store, {
         get(target, prop, receiver) {
           const v = Reflect.get(target, prop, receiver) as unknown;
-          if (prop !== "tx" && prop !== "read") return typeof v === "function" ? v.bind(target) : v;
+          if (prop !== "tx" && prop !== "read") return typeof v === "function" ? (v as (...x: unknown[]) => unknown).bind(target) : v;
           return async (...a: unknown[]) => {
             try {
               return await (v as (...x: unknown[]) => Promise<unknown>).apply(target, a);

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import fc from "fast-check";
 import { classifyAutomated, type AutomatedReason, type AutomationInput } from "../../../src/core/automation.js";
 import type { HeaderMap, NormalizedMessage } from "../../../src/core/message.js";
-import { normalizeMime } from "../../../src/ingest/normalize.js";
+import { normalizeMime } from "../../../src/pipeline/normalize.js";
 import { corpusPath } from "../../support/corpus.js";
 
 const ours = { messageIdDomains: ["draftgate.example.com"] };

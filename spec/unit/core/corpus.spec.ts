@@ -3,7 +3,7 @@ import { classifyAutomated } from "../../../src/core/automation.js";
 import { parseMessageIds } from "../../../src/core/references.js";
 import { buildReplyHeaders, replySubject } from "../../../src/core/replyHeaders.js";
 import { normalizeSubject } from "../../../src/core/subject.js";
-import { UnparseableMessageError } from "../../../src/ingest/normalize.js";
+import { UnparseableMessageError } from "../../../src/pipeline/normalize.js";
 import { corpusAvailable, corpusFiles, corpusRoot, loadCorpusMail } from "./corpusMail.js";
 
 // Our Message-ID domain in these tests; no corpus message uses it.

@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { join, relative } from "node:path";
 import type { AutomationInput } from "../../../src/core/automation.js";
 import type { NormalizedMessage } from "../../../src/core/message.js";
-import { normalizeMime } from "../../../src/ingest/normalize.js";
+import { normalizeMime } from "../../../src/pipeline/normalize.js";
 
 /** Absolute path of the shared corpus: spec/unit/core → repo root → its parent → shared/corpus. */
 export const corpusRoot = fileURLToPath(new URL("../../../../shared/corpus/", import.meta.url));

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { newTextOf, normalizeMime, sanitize, UnparseableMessageError } from "../../../src/ingest/normalize.js";
+import { newTextOf, normalizeMime, sanitize, UnparseableMessageError } from "../../../src/pipeline/normalize.js";
 import { corpusPath } from "../../support/corpus.js";
 import { compose } from "../../support/compose.js";
 

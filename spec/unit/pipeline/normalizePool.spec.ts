@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { Worker } from "node:worker_threads";
-import { normalizeMime, UnparseableMessageError } from "../../../src/ingest/normalize.js";
-import { NormalizePool } from "../../../src/ingest/normalizePool.js";
+import { normalizeMime, UnparseableMessageError } from "../../../src/pipeline/normalize.js";
+import { NormalizePool } from "../../../src/pipeline/normalizePool.js";
 import { compose } from "../../support/compose.js";
 
 describe("normalize pool (worker threads)", function () {

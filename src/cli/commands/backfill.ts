@@ -1,6 +1,6 @@
 import { ImapClientFactory } from "../../ingest/imap/client.js";
 import { fetchAndIngest } from "../../ingest/imap/fetch.js";
-import { intakeOptions } from "../../pipeline/fromConfig.js";
+import { intakeOptions } from "../../pipeline/intakeOptions.js";
 import { Intake, type IntakeOutcome } from "../../pipeline/intake.js";
 import { ensureMailbox } from "../../store/mailboxes.js";
 import { loadContext, openStore } from "../context.js";

@@ -2,11 +2,11 @@ import type { Config } from "../../config/schema.js";
 import { ConfigError } from "../../config/errors.js";
 import { loadConfig } from "../../config/load.js";
 import { ImapClientFactory } from "../../ingest/imap/client.js";
-import type { MailboxHealth } from "../../ingest/imap/health.js";
-import { readLease } from "../../ingest/imap/lease.js";
+import type { MailboxHealth } from "../../obs/mailboxHealth.js";
 import { LlmService } from "../../llm/service.js";
-import type { ImapCheckpointRow } from "../../store/entities/imap.js";
+import { listCheckpoints } from "../../store/imapCheckpoints.js";
 import { findMailbox } from "../../store/mailboxes.js";
+import { readMailboxLease } from "../../store/mailboxLeases.js";
 import { createLogger } from "../../obs/logger.js";
 import { redactUrl } from "../../store/dataSource.js";
 import { Store } from "../../store/store.js";
@@ -39,21 +39,19 @@ async function checkImap(config: Config, name: string, imap: NonNullable<Config[
 /** What the running gateway last reported for a mailbox (through its lease row) and where sync stands. */
 async function pollerStatus(store: Store, name: string): Promise<Check> {
   const row = await findMailbox(store, name);
-  const lease = row ? await readLease(store, row.id) : null;
-  const checkpoints = row
-    ? await store.read((em) => em.getRepository<ImapCheckpointRow>("ImapCheckpoint").find({ where: { mailboxId: row.id }, order: { folder: "ASC" } }))
-    : [];
+  const lease = row ? await readMailboxLease(store, row.id) : null;
+  const checkpoints = row ? await listCheckpoints(store, row.id) : [];
   const synced = checkpoints.map((c) => `${c.folder} at UID ${c.lastUid} (${c.updatedAt.toISOString()})`).join(", ") || "not synced yet";
   if (!lease || lease.leaseUntil.getTime() < Date.now()) {
     return { name: `poller ${name}`, ok: "warn", detail: `no running gateway polls it now; checkpoints: ${synced}` };
   }
   const s = (lease.status ?? {}) as Partial<Record<keyof MailboxHealth, unknown>>;
   const state = s.connected ? (s.idling ? "connected, idling" : "connected") : "disconnected";
-  const error = s.lastError ? `; last error ${String(s.lastErrorAt)}: ${String(s.lastError)}` : "";
+  const error = s.lastError ? `; last error ${text(s.lastErrorAt)}: ${text(s.lastError)}` : "";
   return {
     name: `poller ${name}`,
     ok: s.connected ? true : "warn",
-    detail: `polled by ${lease.owner}: ${state}; last sync ${String(s.lastSyncAt ?? "never")}; backlog ${Number(s.backlog ?? 0)}; failures in a row ${Number(s.consecutiveFailures ?? 0)}${error}; checkpoints: ${synced}`,
+    detail: `polled by ${lease.owner}: ${state}; last sync ${text(s.lastSyncAt ?? "never")}; backlog ${Number(s.backlog ?? 0)}; failures in a row ${Number(s.consecutiveFailures ?? 0)}${error}; checkpoints: ${synced}`,
   };
 }
 
@@ -113,4 +111,9 @@ export async function doctorCommand(opts: { json?: boolean }): Promise<void> {
     for (const c of checks) process.stdout.write(`${c.ok === true ? "ok  " : c.ok === "warn" ? "warn" : "FAIL"}  ${c.name}: ${c.detail}\n`);
   }
   if (checks.some((c) => c.ok === false)) process.exitCode = 1;
+}
+
+/** A value from the lease row's JSON status (strings and ISO dates), as text. */
+function text(v: unknown): string {
+  return typeof v === "string" ? v : JSON.stringify(v);
 }

@@ -1,8 +1,8 @@
 import cliProgress from "cli-progress";
 import { expandImportPaths, readImportFiles } from "../../ingest/import/sources.js";
-import { NormalizePool } from "../../ingest/normalizePool.js";
+import { NormalizePool } from "../../pipeline/normalizePool.js";
 import { Intake, type IntakeOutcome, type PreparedBatch, type RawInput } from "../../pipeline/intake.js";
-import { intakeOptions } from "../../pipeline/fromConfig.js";
+import { intakeOptions } from "../../pipeline/intakeOptions.js";
 import { ensureMailbox } from "../../store/mailboxes.js";
 import { loadContext, openStore } from "../context.js";
 

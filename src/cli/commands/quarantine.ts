@@ -1,7 +1,7 @@
 import { fetchWholeMessage } from "../../ingest/imap/refetch.js";
-import type { QuarantineRow } from "../../store/entities/mail.js";
 import { Intake } from "../../pipeline/intake.js";
-import { intakeOptions } from "../../pipeline/fromConfig.js";
+import { intakeOptions } from "../../pipeline/intakeOptions.js";
+import { listQuarantine } from "../../store/quarantine.js";
 import { loadContext, openStore } from "../context.js";
 
 /** draftgate quarantine list: what could not be stored, why, and where it came from. */
@@ -9,9 +9,7 @@ export async function quarantineListCommand(opts: { json?: boolean; all?: boolea
   const ctx = loadContext();
   const store = await openStore(ctx, { migrate: true });
   try {
-    const rows = await store.read((em) =>
-      em.getRepository<QuarantineRow>("Quarantine").find({ where: opts.all ? {} : { status: "open" }, order: { id: "ASC" } }),
-    );
+    const rows = await listQuarantine(store, { all: opts.all });
     if (opts.json) {
       process.stdout.write(JSON.stringify(rows.map(({ blobId: _b, ...r }) => r), null, 2) + "\n");
       return;

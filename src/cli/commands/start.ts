@@ -1,11 +1,11 @@
 import type { Server } from "node:http";
 import { ImapIngest } from "../../ingest/imap/ingest.js";
-import { NormalizePool } from "../../ingest/normalizePool.js";
+import { NormalizePool } from "../../pipeline/normalizePool.js";
 import { Metrics, registerImapMetrics } from "../../obs/metrics.js";
-import { intakeOptions } from "../../pipeline/fromConfig.js";
+import { intakeOptions } from "../../pipeline/intakeOptions.js";
 import { Intake } from "../../pipeline/intake.js";
+import { llmJobHandlers } from "../../llm/handlers.js";
 import { LlmService } from "../../llm/service.js";
-import { jobHandlers } from "../../queue/handlers.js";
 import { Worker } from "../../queue/worker.js";
 import { createApp, listen } from "../../review/server.js";
 import { ensureMailbox } from "../../store/mailboxes.js";
@@ -51,7 +51,7 @@ export async function startCommand(opts: { roles: string }): Promise<void> {
 
   let server: Server | null = null;
   if (roles.includes("web")) {
-    const web = { store, metrics, log: ctx.log.child({ component: "web" }), imapHealth: imap ? () => imap!.health() : undefined };
+    const web = { store, metrics, log: ctx.log.child({ component: "web" }), imapHealth: imap ? () => imap.health() : undefined };
     server = await listen(createApp(web), ctx.config.http.host, ctx.config.http.port);
     const addr = server.address();
     log.info({ url: `http://${ctx.config.http.host === "0.0.0.0" ? "127.0.0.1" : ctx.config.http.host}:${typeof addr === "object" && addr ? addr.port : ctx.config.http.port}/` }, "web server listening");
@@ -63,7 +63,8 @@ export async function startCommand(opts: { roles: string }): Promise<void> {
     if (llm.engine) log.info({ model: llm.status.message }, "model loaded");
     else log.warn(`${llm.status.message}. Triage runs on rules only and drafts come from reply templates until a model is available; ingest is not affected.`);
   }
-  const handlers = jobHandlers(roles, { store, log: ctx.log, config: ctx.config, llm });
+  // Each role's capability brings its job handlers; this is the one place that registers them.
+  const handlers = { ...(llm ? llmJobHandlers({ store, log: ctx.log, config: ctx.config, llm }) : {}) };
   const j = ctx.config.jobs;
   const worker = new Worker(
     store,
@@ -88,7 +89,7 @@ export async function startCommand(opts: { roles: string }): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, "shutting down: no new work; finishing or releasing running jobs");
-    const closing = server ? new Promise<void>((r) => server!.close(() => r())) : Promise.resolve();
+    const closing = server ? new Promise<void>((r) => server.close(() => r())) : Promise.resolve();
     server?.closeIdleConnections();
     await Promise.all([worker.stop(), imap?.stop()]);
     await pool?.close();

@@ -1,7 +1,6 @@
-import { In } from "typeorm";
-import type { ConversationRow, MailboxRow, MessageRow } from "../../store/entities/mail.js";
 import type { DraftRow, TriageRow } from "../../store/entities/review.js";
 import type { Store } from "../../store/store.js";
+import { listConversations } from "../../store/threadsView.js";
 import { loadContext, openStore } from "../context.js";
 
 export interface ThreadView {
@@ -29,54 +28,28 @@ export interface ThreadView {
 
 /** Conversations in the DESIGN.md `threads --json` shape, oldest conversation first, messages by date. */
 export async function listThreads(store: Store, mailboxName?: string): Promise<ThreadView[]> {
-  return store.read(async (em) => {
-    const mailboxes = await em.getRepository<MailboxRow>("Mailbox").find();
-    const names = new Map(mailboxes.map((m) => [m.id, m.name]));
-    const where = mailboxName ? { mailboxId: mailboxes.find((m) => m.name === mailboxName)?.id ?? -1 } : {};
-    const conversations = await em.getRepository<ConversationRow>("Conversation").find({ where, order: { id: "ASC" } });
-    const out: ThreadView[] = [];
-    const PAGE = 500;
-    for (let i = 0; i < conversations.length; i += PAGE) {
-      const page = conversations.slice(i, i + PAGE);
-      const rows = await em.getRepository<MessageRow>("Message").find({
-        where: { conversationId: In(page.map((c) => c.id)) },
-        select: { id: true, conversationId: true, messageId: true, inReplyTo: true, fromAddress: true, date: true, receivedAt: true, direction: true, automated: true, automatedReason: true, subject: true },
-      });
-      const ids = page.map((c) => c.id);
-      const triages = new Map<number, TriageRow>();
-      for (const t of await em.getRepository<TriageRow>("Triage").find({ where: { conversationId: In(ids) }, order: { id: "ASC" } })) triages.set(t.conversationId, t);
-      const drafts = new Map<number, DraftRow>();
-      for (const d of await em.getRepository<DraftRow>("Draft").find({ where: { conversationId: In(ids) }, order: { id: "ASC" } })) drafts.set(d.conversationId, d);
-      const byConv = new Map<number, MessageRow[]>();
-      for (const r of rows) (byConv.get(r.conversationId) ?? byConv.set(r.conversationId, []).get(r.conversationId)!).push(r);
-      for (const c of page) {
-        const msgs = (byConv.get(c.id) ?? []).sort(
-          (a, b) => (a.date ?? a.receivedAt).getTime() - (b.date ?? b.receivedAt).getTime() || a.id - b.id,
-        );
-        out.push({
-          id: c.id,
-          mailbox: names.get(c.mailboxId) ?? String(c.mailboxId),
-          subject: c.subject,
-          status: c.status,
-          priority: c.priority,
-          automated: c.automated,
-          messages: msgs.map((m) => ({
-            messageId: m.messageId,
-            inReplyTo: m.inReplyTo,
-            from: m.fromAddress,
-            date: m.date ? m.date.toISOString() : null,
-            direction: m.direction,
-            automated: m.automated,
-            automatedReason: m.automatedReason,
-            subject: m.subject,
-          })),
-          ...triageView(triages.get(c.id)),
-          ...draftView(drafts.get(c.id)),
-        });
-      }
-    }
-    return out;
-  });
+  return (await listConversations(store, mailboxName)).map(({ conversation: c, mailboxName: mailbox, messages, triage, draft }) => ({
+    id: c.id,
+    mailbox,
+    subject: c.subject,
+    status: c.status,
+    priority: c.priority,
+    automated: c.automated,
+    messages: messages
+      .sort((a, b) => (a.date ?? a.receivedAt).getTime() - (b.date ?? b.receivedAt).getTime() || a.id - b.id)
+      .map((m) => ({
+        messageId: m.messageId,
+        inReplyTo: m.inReplyTo,
+        from: m.fromAddress,
+        date: m.date ? m.date.toISOString() : null,
+        direction: m.direction,
+        automated: m.automated,
+        automatedReason: m.automatedReason,
+        subject: m.subject,
+      })),
+    ...triageView(triage),
+    ...draftView(draft),
+  }));
 }
 
 function triageView(t: TriageRow | undefined): Pick<ThreadView, "triage"> {

@@ -1,6 +1,6 @@
 import { randomBytes, scrypt } from "node:crypto";
 import { promisify } from "node:util";
-import type { UserRow } from "../../store/entities/review.js";
+import { addUser } from "../../store/users.js";
 import { loadContext, openStore } from "../context.js";
 
 const scryptAsync = promisify(scrypt) as (pw: string, salt: Buffer, len: number) => Promise<Buffer>;
@@ -21,13 +21,7 @@ export async function userAddCommand(email: string, opts: { role: string }): Pro
   try {
     const password = randomBytes(12).toString("base64url");
     const passwordHash = await hashPassword(password);
-    const created = await store.tx(async (em) => {
-      const repo = em.getRepository<UserRow>("User");
-      if (await repo.findOneBy({ email: email.toLowerCase() })) return false;
-      await repo.insert({ email: email.toLowerCase(), role: opts.role as UserRow["role"], passwordHash });
-      await em.getRepository("Audit").insert({ actor: "cli", action: "user.add", subjectType: "user", subjectId: email.toLowerCase(), detail: { role: opts.role } });
-      return true;
-    });
+    const created = await addUser(store, { email, role: opts.role, passwordHash }, "cli");
     if (!created) {
       process.stderr.write(`draftgate: user ${email} already exists\n`);
       process.exitCode = 1;

@@ -6,8 +6,8 @@
  * They look at everything the model was shown, not only the latest message: an injection planted in an
  * earlier message, the subject or a display name steers the model just as well.
  */
-import { extractEmails, extractPhoneDigits, extractUrls, urlKey } from "./contactTokens.js";
-import { stripHiddenText } from "./hiddenText.js";
+import { extractEmails, extractPhoneDigits, extractUrls, urlKey } from "../contactTokens.js";
+import { stripHiddenText } from "../visibleText/hiddenText.js";
 import { looksLikeInstructions } from "./injection.js";
 
 /** A flag draftFlags can raise. */

@@ -9,7 +9,7 @@
  * compatibility forms folded (fullwidth letters), look-alike Cyrillic/Greek letters mapped to Latin,
  * accents removed and whitespace collapsed, so "ig\u200bnore", "ｉｇｎｏｒｅ" and "іgnore" read as "ignore".
  */
-import { stripHiddenText } from "./hiddenText.js";
+import { stripHiddenText } from "../visibleText/hiddenText.js";
 
 /** What looksLikeInstructions found. */
 export interface InstructionVerdict {

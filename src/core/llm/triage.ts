@@ -4,7 +4,7 @@
  * checks again, because a grammar cannot bound a number or enforce a code format, and because a
  * validation that never trusts its input also survives an engine or grammar bug.
  */
-import { stripHiddenText } from "./hiddenText.js";
+import { stripHiddenText } from "../visibleText/hiddenText.js";
 
 /** How soon a conversation needs an answer. */
 export type Priority = "urgent" | "high" | "normal" | "low";

@@ -5,7 +5,7 @@
  * fills a field only when neither the model nor another rule set it. Without a model the rules decide
  * alone and say so, with a low confidence.
  */
-import { stripHiddenText } from "./hiddenText.js";
+import { stripHiddenText } from "../visibleText/hiddenText.js";
 import { guessLanguage } from "./language.js";
 import { PRIORITIES, type Priority, type TriageResult } from "./triage.js";
 
@@ -91,7 +91,7 @@ export function applyTriageRules(input: TriageInput, model: TriageResult | null,
 
   const mailboxDefault = Object.hasOwn(rules.mailboxDefaults, input.mailbox) ? rules.mailboxDefaults[input.mailbox] : undefined;
   let priority: Priority = keywordPriority ?? model?.priority ?? mailboxDefault?.priority ?? "normal";
-  let category: string = keywordCategory ?? model?.category ?? mailboxDefault?.category ?? "other";
+  const category: string = keywordCategory ?? model?.category ?? mailboxDefault?.category ?? "other";
   const defaultUsed = !model && ((!keywordPriority && mailboxDefault?.priority) || (!keywordCategory && mailboxDefault?.category));
   if (defaultUsed) matched.push(`mailbox default ${input.mailbox}`);
 

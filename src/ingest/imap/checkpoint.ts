@@ -1,22 +1,8 @@
 import type { ImapFlow } from "imapflow";
 import type { EntityManager } from "typeorm";
 import type { Config } from "../../config/schema.js";
-import type { ImapCheckpointRow } from "../../store/entities/imap.js";
-import { dbDate, run } from "../../store/sql.js";
+import { saveCheckpoint, type Checkpoint } from "../../store/imapCheckpoints.js";
 import type { Store } from "../../store/store.js";
-
-export interface Checkpoint {
-  uidValidity: string;
-  lastUid: number;
-  /** The first UID this gateway took (see ImapCheckpointRow.firstUid); null: unknown, so nothing is moved. */
-  firstUid: number | null;
-  highestModseq: string | null;
-}
-
-export async function readCheckpoint(store: Store, mailboxId: number, folder: string): Promise<Checkpoint | null> {
-  const row = await store.read((em) => em.getRepository<ImapCheckpointRow>("ImapCheckpoint").findOneBy({ mailboxId, folder }));
-  return row ? { uidValidity: row.uidValidity, lastUid: Number(row.lastUid), firstUid: row.firstUid === null ? null : Number(row.firstUid), highestModseq: row.highestModseq } : null;
-}
 
 /**
  * Creates or moves the checkpoint (first sync, UIDVALIDITY change) in its own transaction;
@@ -24,11 +10,7 @@ export async function readCheckpoint(store: Store, mailboxId: number, folder: st
  */
 export async function resetCheckpoint(store: Store, mailboxId: number, folder: string, cp: Checkpoint, inTransaction?: (em: EntityManager) => Promise<void>): Promise<void> {
   await store.tx(async (em) => {
-    const repo = em.getRepository<ImapCheckpointRow>("ImapCheckpoint");
-    const existing = await repo.findOneBy({ mailboxId, folder });
-    const values = { uidValidity: cp.uidValidity, lastUid: cp.lastUid, firstUid: cp.firstUid, highestModseq: cp.highestModseq };
-    if (existing) await repo.update({ id: existing.id }, values);
-    else await repo.insert({ mailboxId, folder, ...values });
+    await saveCheckpoint(em, mailboxId, folder, cp);
     await inTransaction?.(em);
   });
 }
@@ -60,16 +42,4 @@ async function lowestUidSince(client: Pick<ImapFlow, "search">, since: Date, non
   let lowest = none;
   for (const uid of found) if (uid < lowest) lowest = uid;
   return lowest;
-}
-
-/**
- * Advances the checkpoint inside the intake transaction that stored the messages up to `uid`; it never
- * moves backwards, and only for the UIDVALIDITY it was fetched under.
- */
-export async function advanceCheckpoint(em: EntityManager, mailboxId: number, folder: string, uidValidity: string, uid: number): Promise<void> {
-  await run(
-    em,
-    "UPDATE `imap_checkpoints` SET `lastUid` = ?, `updatedAt` = ? WHERE `mailboxId` = ? AND `folder` = ? AND `uidValidity` = ? AND `lastUid` < ?",
-    [uid, dbDate(new Date()), mailboxId, folder, uidValidity, uid],
-  );
 }

@@ -3,7 +3,7 @@ import type { Logger } from "../../obs/logger.js";
 import type { Intake } from "../../pipeline/intake.js";
 import { ensureMailbox } from "../../store/mailboxes.js";
 import type { Store } from "../../store/store.js";
-import type { MailboxHealth } from "./health.js";
+import type { MailboxHealth } from "../../obs/mailboxHealth.js";
 import { MailboxPoller } from "./poller.js";
 
 /** The ingest role's IMAP side: one poller per configured mailbox that has IMAP settings. */

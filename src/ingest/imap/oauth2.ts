@@ -4,6 +4,8 @@
  * caller's backoff, never a crash.
  */
 
+import { DraftgateError } from "../../core/errors.js";
+
 export interface OAuth2Settings {
   provider: "google" | "microsoft" | "custom";
   clientId: string;
@@ -14,9 +16,11 @@ export interface OAuth2Settings {
   scope?: string;
 }
 
-export class OAuth2Error extends Error {
-  readonly code = "EOAUTH2";
+export class OAuth2Error extends DraftgateError {
   readonly authenticationFailed = true;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("EOAUTH2", message, options);
+  }
 }
 
 export function tokenEndpoint(s: OAuth2Settings): string {
@@ -55,7 +59,7 @@ export class AccessTokenSource {
         signal: AbortSignal.timeout(30_000),
       });
     } catch (err) {
-      throw new OAuth2Error(`token endpoint unreachable: ${(err as Error).message}`);
+      throw new OAuth2Error(`token endpoint unreachable: ${(err as Error).message}`, { cause: err });
     }
     const json = (await res.json().catch(() => ({}))) as { access_token?: string; expires_in?: number; error?: string; error_description?: string };
     if (!res.ok || !json.access_token) {

@@ -6,13 +6,15 @@ import type { Config, MailboxConfig } from "../../config/schema.js";
 import { retryDelayMs } from "../../core/backoff.js";
 import type { Logger } from "../../obs/logger.js";
 import type { Intake, MailboxRef } from "../../pipeline/intake.js";
-import type { QuarantineRow } from "../../store/entities/mail.js";
+import { advanceCheckpoint, readCheckpoint, type Checkpoint } from "../../store/imapCheckpoints.js";
+import { acquireMailboxLease, releaseMailboxLease, renewMailboxLease } from "../../store/mailboxLeases.js";
+import { openQuarantineSourceRefs } from "../../store/quarantine.js";
 import type { Store } from "../../store/store.js";
-import { advanceCheckpoint, initialCheckpoint, readCheckpoint, resetCheckpoint, type Checkpoint } from "./checkpoint.js";
+import { initialCheckpoint, resetCheckpoint } from "./checkpoint.js";
 import { ImapClientFactory } from "./client.js";
-import { emptyHealth, type MailboxHealth } from "./health.js";
+import { emptyHealth, type MailboxHealth } from "../../obs/mailboxHealth.js";
 import { fetchAndIngest, parseImapSourceRef, uidRangeExcept } from "./fetch.js";
-import { acquireLease, assertLeaseHeld, LeaseLostError, releaseLease, renewLease } from "./lease.js";
+import { assertLeaseHeld, LeaseLostError } from "./lease.js";
 
 type ImapSettings = NonNullable<MailboxConfig["imap"]>;
 
@@ -88,7 +90,7 @@ export class MailboxPoller {
     // snapshot other processes read (doctor, readiness on other nodes).
     const renew = setInterval(() => {
       if (!this.state.polling) return;
-      renewLease(store, mailbox.id, this.owner, this.ttlMs, this.health as unknown as Record<string, unknown>)
+      renewMailboxLease(store, mailbox.id, this.owner, this.ttlMs, this.health)
         .then((ok) => {
           if (!ok && this.state.polling) {
             this.state.polling = false;
@@ -104,7 +106,7 @@ export class MailboxPoller {
       while (!this.stopped) {
         if (!this.state.polling) {
           try {
-            this.state.polling = await acquireLease(store, mailbox.id, this.owner, this.ttlMs);
+            this.state.polling = await acquireMailboxLease(store, mailbox.id, this.owner, this.ttlMs);
           } catch (err) {
             this.log.error({ err }, "could not read the mailbox lease");
           }
@@ -137,7 +139,7 @@ export class MailboxPoller {
       clearInterval(renew);
       const held = this.state.polling;
       this.state.polling = false;
-      if (held) await releaseLease(store, mailbox.id, this.owner).catch(() => undefined);
+      if (held) await releaseMailboxLease(store, mailbox.id, this.owner).catch(() => undefined);
     }
   }
 
@@ -252,11 +254,9 @@ export class MailboxPoller {
   private async moveCommitted(client: ImapFlow, folder: string, cp: Checkpoint): Promise<void> {
     if (cp.firstUid === null || cp.lastUid < cp.firstUid) return;
     const { store, mailbox } = this.deps;
-    const open = await store.read((em) =>
-      em.getRepository<QuarantineRow>("Quarantine").find({ select: { sourceRef: true }, where: { mailboxId: mailbox.id, status: "open", source: "imap" } }),
-    );
+    const open = await openQuarantineSourceRefs(store, mailbox.id, "imap");
     const kept = open
-      .map((q) => parseImapSourceRef(q.sourceRef))
+      .map((ref) => parseImapSourceRef(ref))
       .filter((s) => s !== null && s.folder === folder && s.uidValidity === cp.uidValidity)
       .map((s) => s!.uid);
     const range = uidRangeExcept(cp.firstUid, cp.lastUid, kept);
@@ -309,13 +309,12 @@ export class MailboxPoller {
 
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      const self = this;
-      function done() {
+      const done = () => {
         clearTimeout(timer);
-        self.wakeSleep = null;
+        this.wakeSleep = null;
         resolve();
-      }
+      };
+      const timer = setTimeout(done, ms);
       this.wakeSleep = done;
     });
   }

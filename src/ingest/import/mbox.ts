@@ -1,10 +1,13 @@
 import { createReadStream } from "node:fs";
+import { DraftgateError } from "../../core/errors.js";
 import type { ImportItem } from "./types.js";
 
 const FROM_ = Buffer.from("From ");
 
-export class NotAnMboxError extends Error {
-  readonly code = "ENOTMBOX";
+export class NotAnMboxError extends DraftgateError {
+  constructor(message: string) {
+    super("ENOTMBOX", message);
+  }
 }
 
 /**

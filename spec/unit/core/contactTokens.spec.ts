@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { extractEmails, extractPhoneDigits, extractUrls, trimUrl, urlKey } from "../../../../src/core/llm/contactTokens.js";
+import { extractEmails, extractPhoneDigits, extractUrls, trimUrl, urlKey } from "../../../src/core/contactTokens.js";
 
 describe("extractUrls", () => {
   it("finds scheme, www. and bare links with a common top-level domain, in order", () => {

@@ -52,7 +52,7 @@ export function* htmlTokens(html: string): Generator<HtmlToken> {
       if (!tag) {
         // Cut off by the end of input: the browser drops the partial tag.
         yield* flushText(lt);
-        i = textStart = n;
+        textStart = n;
         break;
       }
       yield* flushText(lt);

@@ -4,11 +4,12 @@
  * style — is how instructions are smuggled to a model past a human, so it is removed before a prompt
  * is built, and links the reader cannot see are reported for the reviewer.
  */
-import { extractUrls, urlKey } from "./contactTokens.js";
+import { extractUrls, urlKey } from "../contactTokens.js";
 import { scanHtml } from "./htmlVisible.js";
 
 // Default-ignorable code points (zero-width, bidi controls, variation selectors, tag characters, Hangul
 // fillers ...), other format characters, and control characters other than tab and line breaks.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point: they are removed.
 const INVISIBLE = /[\p{Default_Ignorable_Code_Point}\p{Cf}\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/u;
 const ZWJ = "\u200d";
 const isPictographic = (c: string) => /\p{Extended_Pictographic}/u.test(c);

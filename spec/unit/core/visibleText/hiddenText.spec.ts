@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { hiddenLinks, stripHiddenText, visibleTextFromHtml } from "../../../../src/core/llm/hiddenText.js";
+import { hiddenLinks, stripHiddenText, visibleTextFromHtml } from "../../../../src/core/visibleText/hiddenText.js";
 
 // Everything stripHiddenText promises to remove (the zero-width joiner only outside emoji sequences).
 const HIDDEN = [
@@ -8,6 +8,7 @@ const HIDDEN = [
   "\u180e", "\u00ad", "\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069",
   "\u{e0001}", "\u{e0041}", "\u{e0069}", "\u{e007f}", "\ufe0f", "\u061c", "\u034f", "\u0000", "\u001b", "\u007f", "\u0085",
 ];
+// eslint-disable-next-line no-control-regex -- control characters are among what must never survive.
 const FORBIDDEN = /[\u200b\u200c\u200e\u200f\u2060-\u2064\ufeff\u180e\u00ad\u202a-\u202e\u2066-\u2069\u{e0000}-\u{e007f}\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/u;
 
 describe("stripHiddenText", () => {

@@ -17,7 +17,7 @@ const BARE_URL = new RegExp(
 );
 const EMAIL = /(?<![\w.%+-])[a-z0-9](?:[a-z0-9._%+-]{0,63})@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}(?![\w-])/giu;
 // 7+ digits, each pair of digits separated by at most three of space, tab, dot, dash or parentheses.
-const PHONE = /(?<![\w+.\-])\+?\(?\d(?:[ \t.()\-]{0,3}\d){6,}\)?/gu;
+const PHONE = /(?<![\w+.-])\+?\(?\d(?:[ \t.()-]{0,3}\d){6,}\)?/gu;
 // Shapes that have the digits of a phone number but are dates, times or year ranges.
 const NOT_PHONES = [
   /\b\d{4}[-./]\d{1,2}[-./]\d{1,2}(?:[T ]\d{1,2}:\d{2}(?::\d{2})?)?/gu,
