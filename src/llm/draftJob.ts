@@ -48,7 +48,18 @@ export function draftHandler(deps: LlmJobDeps): JobHandler {
     const thread = draftThread(stored, messageRowId, mailbox.name);
     const knowledge = knowledgeSnippets();
 
-    if (!llm.engine) return templateDraft(store, job, message, conversation, draftFlagContext(thread, thread, knowledge.map((k) => k.text)));
+    if (!llm.engine)
+      return templateDraft(
+        store,
+        job,
+        message,
+        conversation,
+        draftFlagContext(
+          thread,
+          thread,
+          knowledge.map((k) => k.text),
+        ),
+      );
 
     const engine = llm.engine;
     const customerText = stripHiddenText(message.newText || message.text);
@@ -71,9 +82,18 @@ export function draftHandler(deps: LlmJobDeps): JobHandler {
         fence: fenceFor,
       },
     );
-    const context = draftFlagContext(thread, prompt.shown, knowledge.map((k) => k.text));
+    const context = draftFlagContext(
+      thread,
+      prompt.shown,
+      knowledge.map((k) => k.text),
+    );
 
-    const opened = await openDraft(store, job, { messageRowId, status: "generating", body: "", origin: "model", flags: [], model: llm.status.info?.name ?? null }, "draft.started");
+    const opened = await openDraft(
+      store,
+      job,
+      { messageRowId, status: "generating", body: "", origin: "model", flags: [], model: llm.status.info?.name ?? null },
+      "draft.started",
+    );
     if ("skipped" in opened) return { status: "skipped", reason: opened.skipped };
     const draftId = opened.id;
     try {
@@ -91,7 +111,12 @@ export function draftHandler(deps: LlmJobDeps): JobHandler {
         return { status: "skipped", reason: "superseded while generating" };
       }
       const body = out.text.trim();
-      return await finish(store, job, draftId, messageRowId, { body, flags: draftFlags(body, context), tokens: out.tokens, durationMs: out.ms });
+      return await finish(store, job, draftId, messageRowId, {
+        body,
+        flags: draftFlags(body, context),
+        tokens: out.tokens,
+        durationMs: out.ms,
+      });
     } catch (err) {
       // Never leave the row `generating`: a retry would count it as a draft in progress.
       await failDraft(store, draftId, messageRowId, String((err as Error).message ?? err).slice(0, 500)).catch((e) =>
@@ -103,7 +128,13 @@ export function draftHandler(deps: LlmJobDeps): JobHandler {
 }
 
 /** The reply template, offered as a pending draft when there is no model (labelled as such). */
-async function templateDraft(store: Store, job: JobRow, message: MessageRow, conversation: ConversationRow, context: DraftContext): Promise<JobOutcome> {
+async function templateDraft(
+  store: Store,
+  job: JobRow,
+  message: MessageRow,
+  conversation: ConversationRow,
+  context: DraftContext,
+): Promise<JobOutcome> {
   const body = render("replies/template-draft.hbs", {
     name: message.fromName?.split(/\s+/)[0] ?? "",
     subject: conversation.subject,
@@ -111,7 +142,12 @@ async function templateDraft(store: Store, job: JobRow, message: MessageRow, con
   });
   // The template shows the subject back to the customer, so it is checked too.
   const flags = draftFlags(body, { ...context, untrustedTexts: [...context.untrustedTexts, conversation.subject] });
-  const opened = await openDraft(store, job, { messageRowId: message.id, status: "pending", body, origin: "template", flags, model: null }, "draft.ready");
+  const opened = await openDraft(
+    store,
+    job,
+    { messageRowId: message.id, status: "pending", body, origin: "template", flags, model: null },
+    "draft.ready",
+  );
   return "skipped" in opened ? { status: "skipped", reason: opened.skipped } : { status: "done" };
 }
 
@@ -128,9 +164,19 @@ async function finish(store: Store, job: JobRow, draftId: number, messageRowId: 
 }
 
 /** Bodies of the k approved replies (this mailbox) most similar to the customer's text. */
-async function similarApproved(store: Store, engine: Pick<LlmEngine, "embed">, mailboxId: number, text: string, k: number): Promise<string[]> {
+async function similarApproved(
+  store: Store,
+  engine: Pick<LlmEngine, "embed">,
+  mailboxId: number,
+  text: string,
+  k: number,
+): Promise<string[]> {
   const candidates = await store.read((em) => embeddedApprovedReplies(em, mailboxId, RETRIEVAL_CANDIDATES));
   if (candidates.length === 0) return [];
   const query = await engine.embed(text);
-  return mostSimilar(query, candidates.map((c) => ({ item: c.body, vector: c.embedding ?? [] })), k);
+  return mostSimilar(
+    query,
+    candidates.map((c) => ({ item: c.body, vector: c.embedding ?? [] })),
+    k,
+  );
 }

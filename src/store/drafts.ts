@@ -22,7 +22,11 @@ export async function setDraftEmbedding(em: EntityManager, id: number, embedding
 }
 
 /** The newest `limit` approved replies of a mailbox that have an embedding, newest first. */
-export async function embeddedApprovedReplies(em: EntityManager, mailboxId: number, limit: number): Promise<Pick<DraftRow, "body" | "embedding">[]> {
+export async function embeddedApprovedReplies(
+  em: EntityManager,
+  mailboxId: number,
+  limit: number,
+): Promise<Pick<DraftRow, "body" | "embedding">[]> {
   return em
     .getRepository<DraftRow>("Draft")
     .createQueryBuilder("d")
@@ -52,14 +56,22 @@ export async function openDraft(
     const repo = em.getRepository<DraftRow>("Draft");
     for (const stale of await repo.find({ where: { jobId: job.id, status: "generating" }, select: { id: true, conversationId: true } })) {
       await repo.update({ id: stale.id, status: "generating" }, { status: "failed" });
-      await appendEvent(em, "draft.failed", stale.conversationId, { draftId: stale.id, reason: "its worker stopped (died or lost the job's lease)" });
+      await appendEvent(em, "draft.failed", stale.conversationId, {
+        draftId: stale.id,
+        reason: "its worker stopped (died or lost the job's lease)",
+      });
     }
     if ((await repo.countBy({ messageRowId: draft.messageRowId, status: In(["pending", "generating"]) })) > 0) {
       return { skipped: "a pending draft exists or one is being generated" };
     }
     const res = await repo.insert({ ...draft, conversationId, jobId: job.id, tokens: null, durationMs: null });
     const id = Number(res.identifiers[0]!.id);
-    await appendEvent(em, event, conversationId, event === "draft.ready" ? { draftId: id, origin: draft.origin } : { draftId: id, messageRowId: draft.messageRowId });
+    await appendEvent(
+      em,
+      event,
+      conversationId,
+      event === "draft.ready" ? { draftId: id, origin: draft.origin } : { draftId: id, messageRowId: draft.messageRowId },
+    );
     return { id, conversationId };
   });
 }
@@ -70,11 +82,19 @@ export async function openDraft(
  * row was no longer generating; "lost" when the job was claimed again (the caller fails its own row:
  * the run that took over writes the draft).
  */
-export async function finishDraft(store: Store, job: JobRow, draftId: number, messageRowId: number, generated: GeneratedDraft): Promise<"done" | "gone" | "lost"> {
+export async function finishDraft(
+  store: Store,
+  job: JobRow,
+  draftId: number,
+  messageRowId: number,
+  generated: GeneratedDraft,
+): Promise<"done" | "gone" | "lost"> {
   return store.tx(async (em) => {
     if (!(await holdsJob(em, job))) return "lost";
     const conversationId = (await conversationOfMessage(em, messageRowId)) ?? undefined;
-    const res = await em.getRepository<DraftRow>("Draft").update({ id: draftId, status: "generating" }, { ...generated, status: "pending", conversationId });
+    const res = await em
+      .getRepository<DraftRow>("Draft")
+      .update({ id: draftId, status: "generating" }, { ...generated, status: "pending", conversationId });
     if (!res.affected) return "gone";
     await appendEvent(em, "draft.ready", conversationId ?? null, { draftId, origin: "model" });
     return "done";

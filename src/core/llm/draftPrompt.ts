@@ -127,7 +127,10 @@ export function buildDraftPrompt(input: DraftPromptInput, tools: DraftPromptTool
     notice: fence.notice,
     omitted: fitted.omitted,
     thread: fitted.included
-      .map((m, i) => `Message ${fitted.omitted + i + 1} (${m.direction === "inbound" ? "from the customer" : "our reply"}):\n${fence.wrap(blocks[i]!)}`)
+      .map(
+        (m, i) =>
+          `Message ${fitted.omitted + i + 1} (${m.direction === "inbound" ? "from the customer" : "our reply"}):\n${fence.wrap(blocks[i]!)}`,
+      )
       .join("\n\n"),
     instruction: input.instruction,
   });

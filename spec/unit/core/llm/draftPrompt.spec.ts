@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { buildDraftPrompt, draftFlagContext, draftThread, type DraftPromptTools, type StoredThreadMessage } from "../../../../src/core/llm/draftPrompt.js";
+import {
+  buildDraftPrompt,
+  draftFlagContext,
+  draftThread,
+  type DraftPromptTools,
+  type StoredThreadMessage,
+} from "../../../../src/core/llm/draftPrompt.js";
 import { promptFence } from "../../../../src/core/llm/fence.js";
 
 function stored(id: number, over: Partial<StoredThreadMessage> = {}): StoredThreadMessage {
@@ -25,7 +31,15 @@ const tools: DraftPromptTools = {
   fence: (texts) => promptFence(texts, () => "n0nce"),
 };
 
-const input = { mailbox: "support", language: "de", knowledge: [], examples: [], instruction: "", contextSize: 100_000, maxDraftTokens: 500 };
+const input = {
+  mailbox: "support",
+  language: "de",
+  knowledge: [],
+  examples: [],
+  instruction: "",
+  contextSize: 100_000,
+  maxDraftTokens: 500,
+};
 
 describe("draftThread", () => {
   it("keeps the thread up to the message answered, oldest first, hidden text removed, our replies signed by the team", () => {
@@ -34,11 +48,14 @@ describe("draftThread", () => {
       3,
       "support",
     );
-    assert.deepEqual(thread.map((m) => [m.from, m.text, m.direction]), [
-      ["Ann <ann@example.org>", "hidden", "inbound"],
-      ["support team", "text 2", "outbound"],
-      ["Ann <ann@example.org>", "text 3", "inbound"],
-    ]);
+    assert.deepEqual(
+      thread.map((m) => [m.from, m.text, m.direction]),
+      [
+        ["Ann <ann@example.org>", "hidden", "inbound"],
+        ["support team", "text 2", "outbound"],
+        ["Ann <ann@example.org>", "text 3", "inbound"],
+      ],
+    );
   });
 });
 
@@ -66,7 +83,10 @@ describe("buildDraftPrompt", () => {
   it("leaves out the oldest messages when the context is small, and keeps the start of the newest when even it does not fit", () => {
     const thread = draftThread([stored(1, { newText: "a".repeat(2000) }), stored(2, { newText: "b".repeat(2000) })], 2, "support");
     const small = buildDraftPrompt({ ...input, thread, contextSize: 3500, maxDraftTokens: 100 }, tools);
-    assert.deepEqual(small.shown.map((m) => m.text[0]), ["b"]);
+    assert.deepEqual(
+      small.shown.map((m) => m.text[0]),
+      ["b"],
+    );
     assert.equal((JSON.parse(small.user) as { omitted: number }).omitted, 1);
     const cut = buildDraftPrompt({ ...input, thread, contextSize: 10, maxDraftTokens: 100 }, tools);
     assert.equal(cut.shown.length, 1);
@@ -83,7 +103,11 @@ describe("buildDraftPrompt", () => {
 describe("draftFlagContext", () => {
   it("checks what was shown for instructions and hidden links, against the whole thread", () => {
     const thread = draftThread(
-      [stored(1, { html: '<a href="https://evil.example">click</a>' }), stored(2, { direction: "outbound", html: '<a href="https://ours.example">x</a>' }), stored(3)],
+      [
+        stored(1, { html: '<a href="https://evil.example">click</a>' }),
+        stored(2, { direction: "outbound", html: '<a href="https://ours.example">x</a>' }),
+        stored(3),
+      ],
       3,
       "support",
     );
