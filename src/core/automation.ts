@@ -104,8 +104,9 @@ const AUTOREPLY_VALUES: Record<string, (value: string) => boolean> = {
 // lists). Exchange out-of-office replies also set Auto-Submitted, which catches them.
 
 const DAEMON_LOCAL_PARTS = /^(?:mailer-?daemon|mail-daemon|post[-_.]?master|no[-_.]?reply|do[-_.]?not[-_.]?reply|bounces?)$/u;
-// noreply-dmarc-support@, no-reply-aws@: the no-reply family with a suffix.
-const NOREPLY_FAMILY = /^(?:no[-_.]?reply|do[-_.]?not[-_.]?reply)[-_.]/u;
+// noreply-dmarc-support@, no-reply-aws@, notifications-noreply@, info_donotreply@: the no-reply family
+// with a prefix or a suffix (a separator on the joined side, so jane.noreplyson@ is still a person).
+const NOREPLY_FAMILY = /^(?:no[-_.]?reply|do[-_.]?not[-_.]?reply)[-_.]|[-_.](?:no[-_.]?reply|do[-_.]?not[-_.]?reply)$/u;
 // Mailing-list robots: listname-request, owner-listname, listname-bounces (Mailman, Majordomo, ezmlm).
 // Not "*-owner": people use role addresses such as product-owner@.
 const LIST_ROBOT = /(?:-request|-bounces?)$|^owner-/u;
@@ -115,6 +116,17 @@ function localPart(address: string): string {
   const local = (at >= 0 ? address.slice(0, at) : address).trim().toLowerCase().replace(/^"|"$/gu, "");
   // VERP and sub-addressing: bounces+123=x@..., noreply+tag@...
   return local.split("+")[0]!;
+}
+
+/**
+ * Whether an address (or a bare local part) is one that software answers: mailer-daemon, postmaster,
+ * the no-reply family, bounces, mailing-list robots (`*-request`, `*-bounces`, `owner-*`). Case and a
+ * `+tag` are ignored. The sender rule of classifyAutomated and the outbound recipient rules both use
+ * it, so mail we refuse to draft for and addresses we refuse to send to cannot drift apart.
+ */
+export function isAutomatedAddress(address: string): boolean {
+  const local = localPart(address);
+  return DAEMON_LOCAL_PARTS.test(local) || NOREPLY_FAMILY.test(local) || LIST_ROBOT.test(local);
 }
 
 function domainOf(messageId: string): string {
@@ -182,8 +194,7 @@ const RULES: Rule[] = [
     (msg) => {
       // "From: MAILER-DAEMON <>" and "From: MAILER-DAEMON" parse to an empty address with the name only.
       const sender = msg.from ? msg.from.address || msg.from.name : "";
-      const local = localPart(sender ?? "");
-      return DAEMON_LOCAL_PARTS.test(local) || NOREPLY_FAMILY.test(local) || LIST_ROBOT.test(local);
+      return isAutomatedAddress(sender ?? "");
     },
   ],
 ];
