@@ -7,11 +7,13 @@ const allowed = {
   config: ["core"],
   store: ["core", "config"],
   obs: ["core", "config", "store"],
+  // Connections to mail servers shared by ingest and outbound (imapflow client factory, OAuth2 tokens).
+  net: ["core", "config", "obs"],
   queue: ["core", "config", "store", "obs"],
   pipeline: ["core", "config", "store", "obs"],
-  ingest: ["core", "config", "store", "obs", "queue", "pipeline"],
+  ingest: ["core", "config", "store", "obs", "queue", "pipeline", "net"],
   llm: ["core", "config", "store", "obs", "queue", "pipeline"],
-  outbound: ["core", "config", "store", "obs", "queue", "pipeline"],
+  outbound: ["core", "config", "store", "obs", "queue", "pipeline", "net"],
   review: ["core", "config", "store", "obs", "queue", "pipeline"],
 };
 const folders = Object.keys(allowed);
@@ -47,6 +49,14 @@ module.exports = {
         "Data access lives in src/store: elsewhere typeorm is imported for its types only (an EntityManager from store.tx passed on to store functions), never to query.",
       from: { path: "^src/", pathNot: "^src/store/" },
       to: { path: "^node_modules/typeorm/", dependencyTypesNot: ["type-only"] },
+    },
+    {
+      name: "outbox-only-through-approval",
+      severity: "error",
+      comment:
+        "Only the approval use case creates outbox entries (DESIGN.md promise 3: nothing is sent unreviewed): src/store/approvals.ts, which inserts them, is imported by src/review/approveDraft.ts and nothing else.",
+      from: { path: "^src/", pathNot: "^src/review/approveDraft\\.ts$" },
+      to: { path: "^src/store/approvals\\.ts$" },
     },
     {
       name: "src-not-from-tests",

@@ -4,10 +4,13 @@ import { Command, Option } from "commander";
 import { packageRoot } from "../config/paths.js";
 import { backfillCommand } from "./commands/backfill.js";
 import { doctorCommand } from "./commands/doctor.js";
+import { draftsApproveCommand, draftsListCommand, draftsRegenerateCommand, draftsRejectCommand } from "./commands/drafts.js";
 import { importCommand } from "./commands/import.js";
 import { migrateCommand } from "./commands/migrate.js";
 import { modelInfoCommand, modelMakeTestCommand, modelPullCommand } from "./commands/model.js";
+import { outboxListCommand, outboxResolveCommand } from "./commands/outbox.js";
 import { quarantineListCommand, quarantineRetryCommand } from "./commands/quarantine.js";
+import { replyCommand } from "./commands/reply.js";
 import { ROLES, startCommand } from "./commands/start.js";
 import { threadsCommand } from "./commands/threads.js";
 import { userAddCommand } from "./commands/user.js";
@@ -18,7 +21,10 @@ const program = new Command()
   .name("draftgate")
   .description("Self-hosted gateway for shared support inboxes: ingest, thread, triage, draft, review, send.")
   .version(version)
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Options belong to the command they follow (needed where a command and its subcommand share a
+  // name, as `drafts --mailbox` and `drafts approve --mailbox` do); the program itself has only -V and -h.
+  .enablePositionalOptions();
 
 program
   .command("start")
@@ -65,6 +71,69 @@ quarantine
   .argument("<ids...>", "quarantine ids")
   .option("--json", "print JSON")
   .action(quarantineRetryCommand);
+
+const drafts = program
+  .command("drafts")
+  .description("list drafts waiting for review; drafts approve ID --as EMAIL (queues the reply), drafts reject|regenerate ID")
+  // Options after a subcommand are the subcommand's: `drafts approve 5 --mailbox billing --json` must not
+  // hand --mailbox (a guard) or --json to the listing.
+  .enablePositionalOptions()
+  .option("--json", "print a JSON array of { id, conversationId, status, origin, body, flags, createdAt, mailbox, subject }")
+  .option("--mailbox <name>", "only this mailbox")
+  .action(draftsListCommand);
+drafts
+  .command("approve")
+  .description("approve a pending draft (optionally with an edited text) and queue the reply for sending")
+  .argument("<id>", "draft id")
+  .requiredOption("--as <email>", "the approving reviewer (a user: draftgate user add)")
+  .option("--body-file <file>", "send this text instead of the draft's (UTF-8; - reads standard input)")
+  .option("--conversation <id>", "refuse unless the draft belongs to this conversation")
+  .option("--mailbox <name>", "refuse unless the draft belongs to this mailbox")
+  .option("--json", "print the outbox entry created as JSON")
+  .action(draftsApproveCommand);
+drafts
+  .command("reject")
+  .description("reject a pending draft; nothing is sent")
+  .argument("<id>", "draft id")
+  .requiredOption("--reason <text>", "why (kept with the draft and in the audit log)")
+  .option("--as <email>", "the reviewer (a user); the operator at the shell by default")
+  .option("--json", "print JSON")
+  .action(draftsRejectCommand);
+drafts
+  .command("regenerate")
+  .description("supersede a pending draft and have the model write a new one, following an instruction")
+  .argument("<id>", "draft id")
+  .option("--instruction <text>", "what the new draft should do differently")
+  .option("--as <email>", "the reviewer (a user); the operator at the shell by default")
+  .option("--json", "print JSON")
+  .action(draftsRegenerateCommand);
+
+program
+  .command("reply")
+  .description("write a reply by hand to a conversation's newest customer message and queue it for sending")
+  .argument("<conversation>", "conversation id")
+  .requiredOption("--body-file <file>", "the reply text (UTF-8; - reads standard input)")
+  .requiredOption("--as <email>", "the writing reviewer (a user: draftgate user add)")
+  .option("--mailbox <name>", "refuse unless the conversation belongs to this mailbox")
+  .option("--json", "print the outbox entry created as JSON")
+  .action(replyCommand);
+
+const outbox = program
+  .command("outbox")
+  .description("approved replies and their send state; outbox resolve ID --sent|--resend settles an uncertain one")
+  .enablePositionalOptions()
+  .option("--json", "print a JSON array of { id, conversationId, draftId, state, messageId, to, subject, attempts, lastError, approvedBy, … }")
+  .option("--state <state...>", "only entries in these states")
+  .action(outboxListCommand);
+outbox
+  .command("resolve")
+  .description("settle an uncertain entry: --sent (the customer got it) or --resend (same Message-ID, queued again)")
+  .argument("<id>", "outbox id")
+  .option("--sent", "it went out: mark it sent")
+  .option("--resend", "it did not go out: queue it again with the same Message-ID")
+  .option("--as <email>", "the resolving admin (a user); the operator at the shell by default")
+  .option("--json", "print JSON")
+  .action(outboxResolveCommand);
 
 const model = program.command("model").description("the local LLM (llama.cpp GGUF models)");
 model

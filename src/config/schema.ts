@@ -60,10 +60,43 @@ const smtp = z
   .object({
     host: z.string().min(1),
     port: port.default(465),
+    /** true: TLS from the start (465); false: plain, upgraded with STARTTLS when the server offers it (587). */
     secure: z.boolean().default(true),
+    /** Refuse to send without TLS (STARTTLS required on a non-secure port). */
+    requireTLS: z.boolean().default(false),
+    /** No user: no AUTH (a relay that trusts our address); credentials without a user are not used. */
     user: z.string().optional(),
     password: z.string().optional(),
+    /** A fixed XOAUTH2 access token; or oauth2 to refresh one (the same settings as imap.oauth2). */
+    accessToken: z.string().optional(),
+    oauth2: oauth2.optional(),
     tls: tls.optional(),
+    /** Sign replies with DKIM (nodemailer's signer): the selector's public key must be in DNS at <keySelector>._domainkey.<domainName>. */
+    dkim: z
+      .object({
+        domainName: z.string().min(1),
+        keySelector: z.string().min(1),
+        /** PEM; usually privateKey_FILE. */
+        privateKey: z.string().min(1),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+/** How replies from a mailbox look and whom they copy (recipients and headers are always set by code). */
+const reply = z
+  .object({
+    /** Shown before the address in From ("Acme Support" <support@…>); empty for the bare address. */
+    displayName: z.string().max(200).default(""),
+    /** none: only the customer (Reply-To honoured); reply-all: also the other people on the message answered, minus our own and automated addresses. */
+    cc: z.enum(["none", "reply-all"]).default("none"),
+    /** Appended under the body after the "-- " separator; empty for none. */
+    signature: z.string().default(""),
+    /** Quote the customer's message under the reply ("On …, … wrote:"). */
+    quoteHistory: z.boolean().default(false),
+    /** Put the conversation's ticket tag [#id] at the end of the subject. */
+    subjectTag: z.boolean().default(false),
   })
   .strict();
 
@@ -73,8 +106,17 @@ const mailbox = z
       .string()
       .regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/i, "a mailbox name is letters, digits, '.', '_' or '-' (64 at most)"),
     address: z.string().email(),
+    /** Other addresses that deliver to this mailbox: never copied on a reply (no mail to ourselves). */
+    aliases: z.array(z.string().email()).default([]),
     imap: imap.optional(),
     smtp: smtp.optional(),
+    /**
+     * Where sent replies are filed over IMAP (needs imap): "auto" = the folder marked \Sent (special-use),
+     * a folder name, or "none" when the provider files sent mail itself (Gmail, Microsoft 365). The
+     * check of an `uncertain` reply searches this folder (auto and none: the \Sent one) by Message-ID.
+     */
+    sentFolder: z.string().min(1).default("auto"),
+    reply: reply.prefault({}),
   })
   .strict();
 
@@ -196,6 +238,22 @@ export const configSchema = z
       .strict()
       .prefault({}),
     webhooks: z.array(webhook).default([]),
+    outbound: z
+      .object({
+        /** Send attempts per reply; a transient failure on the last one fails the entry (visible, never sent). */
+        maxAttempts: z.number().int().min(1).default(8),
+        /** Replies to one recipient per hour at most (0 = no cap): stops ping-pong with another robot. */
+        maxPerRecipientPerHour: z.number().int().min(0).default(5),
+        /** Retry delay: base * 2^(attempt-1) seconds with full jitter, capped at backoffMaxSeconds. */
+        backoffBaseSeconds: duration.default(30),
+        backoffMaxSeconds: duration.default(3600),
+        /** SMTP connections per mailbox, reused across replies (nodemailer SMTP connections, pooled). */
+        maxConnections: z.number().int().min(1).max(32).default(2),
+        /** Connect, greeting and per-command socket timeout of an SMTP session. */
+        smtpTimeoutSeconds: duration.default(60),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict()
   .superRefine((cfg, ctx) => {

@@ -13,6 +13,9 @@ export const ERROR_CODES = {
   ELEASE: "this process lost a mailbox lease; another process polls the mailbox now",
   EMODEL: "the model file could not be loaded",
   ETIMEOUT: "a model call ran past llm.timeoutSeconds and was aborted",
+  EAPPROVAL:
+    "an approval, rejection, regeneration or hand-written reply was refused: the draft is not pending, not the latest of its conversation, superseded, of another conversation or mailbox, the reviewer is unknown, or the reply has nobody it may go to",
+  EOUTBOX: "an outbox entry cannot take that action in its state (only an uncertain entry can be resolved)",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

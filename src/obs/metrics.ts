@@ -1,5 +1,6 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
 import type { MailboxHealth } from "./mailboxHealth.js";
+import { outboxCounts } from "../store/outbox.js";
 import { countDueJobs, countJobsByTypeAndState, countOpenQuarantine } from "../store/stats.js";
 import type { Store } from "../store/store.js";
 
@@ -8,6 +9,7 @@ export class Metrics {
   readonly registry = new Registry();
   readonly ingested: Counter<"outcome" | "source">;
   readonly jobsFinished: Counter<"type" | "outcome">;
+  readonly outboxAttempts: Counter<"mailbox" | "outcome">;
 
   constructor(store: Store | null) {
     collectDefaultMetrics({ register: this.registry, prefix: "draftgate_" });
@@ -23,7 +25,24 @@ export class Metrics {
       labelNames: ["type", "outcome"],
       registers: [this.registry],
     });
+    this.outboxAttempts = new Counter({
+      name: "draftgate_outbox_send_attempts_total",
+      help: "Send attempts of approved replies by outcome (sent, retrying, failed, uncertain, deferred by the per-recipient cap, refused before sending).",
+      labelNames: ["mailbox", "outcome"],
+      registers: [this.registry],
+    });
     if (store) {
+      new Gauge({
+        name: "draftgate_outbox_entries",
+        help: "Outbox entries by state (queued, sending, retrying, sent, failed, uncertain, cancelled); failed and uncertain need a person.",
+        labelNames: ["state"],
+        registers: [this.registry],
+        async collect() {
+          const counts = await outboxCounts(store);
+          this.reset();
+          for (const state of ["queued", "sending", "retrying", "sent", "failed", "uncertain", "cancelled"] as const) this.set({ state }, counts[state] ?? 0);
+        },
+      });
       const jobs = new Gauge({
         name: "draftgate_jobs",
         help: "Jobs in the queue by type and state.",

@@ -425,7 +425,8 @@ async function upsertConversation(
     participants: [...participants].slice(0, 500),
     automated,
     lastMessageAt: last,
-    status: m.reopen && conv.status === "closed" ? "open" : conv.status,
+    // A customer's message reopens a closed conversation and ends waiting on the customer (pending).
+    status: m.reopen && conv.status !== "open" ? "open" : conv.status,
   });
   return existingId;
 }

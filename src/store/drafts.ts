@@ -129,3 +129,27 @@ async function closeDraft(
     if (res.affected) await appendEvent(em, event, await conversationOfMessage(em, messageRowId), { draftId, ...payload });
   });
 }
+
+/** A pending draft as listed for review, with its conversation's subject and mailbox name. */
+export interface PendingDraftListing extends DraftRow {
+  subject: string;
+  mailboxName: string;
+}
+
+/** Drafts waiting for a reviewer (pending), oldest first; only one mailbox's when `mailboxName` is given. */
+export async function listPendingDrafts(store: Store, mailboxName?: string): Promise<PendingDraftListing[]> {
+  return store.read(async (em) => {
+    const qb = em
+      .getRepository<DraftRow>("Draft")
+      .createQueryBuilder("d")
+      .innerJoin("conversations", "c", "c.id = d.conversationId")
+      .innerJoin("mailboxes", "m", "m.id = c.mailboxId")
+      .addSelect("c.subject", "subject")
+      .addSelect("m.name", "mailboxName")
+      .where("d.status = 'pending'")
+      .orderBy("d.id", "ASC");
+    if (mailboxName !== undefined) qb.andWhere("m.name = :mailboxName", { mailboxName });
+    const { entities, raw } = await qb.getRawAndEntities<{ subject: string; mailboxName: string }>();
+    return entities.map((d, i) => ({ ...d, subject: raw[i]!.subject, mailboxName: raw[i]!.mailboxName }));
+  });
+}

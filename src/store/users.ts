@@ -1,3 +1,4 @@
+import type { EntityManager } from "typeorm";
 import type { AuditRow, UserRow } from "./entities/review.js";
 import type { Store } from "./store.js";
 
@@ -22,4 +23,9 @@ export async function addUser(
       .insert({ actor, action: "user.add", subjectType: "user", subjectId: email, detail: { role: user.role } });
     return true;
   });
+}
+
+/** The login for an e-mail address (compared lowercased), or null. */
+export async function findUserByEmail(em: EntityManager, email: string): Promise<UserRow | null> {
+  return em.getRepository<UserRow>("User").findOneBy({ email: email.trim().toLowerCase() });
 }

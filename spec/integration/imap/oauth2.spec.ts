@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { AccessTokenSource, OAuth2Error, tokenEndpoint } from "../../../src/ingest/imap/oauth2.js";
+import { AccessTokenSource, OAuth2Error, tokenEndpoint } from "../../../src/net/oauth2.js";
 
 describe("OAuth2 access tokens for XOAUTH2", () => {
   let server: Server;

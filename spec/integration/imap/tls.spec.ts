@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { pino } from "pino";
 import { configSchema, type Config } from "../../../src/config/schema.js";
-import { ImapClientFactory } from "../../../src/ingest/imap/client.js";
+import { ImapClientFactory } from "../../../src/net/imapClient.js";
 import { MailboxPoller } from "../../../src/ingest/imap/poller.js";
 import { intakeOptions } from "../../../src/pipeline/intakeOptions.js";
 import { Intake } from "../../../src/pipeline/intake.js";

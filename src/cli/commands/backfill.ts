@@ -1,4 +1,4 @@
-import { ImapClientFactory } from "../../ingest/imap/client.js";
+import { ImapClientFactory } from "../../net/imapClient.js";
 import { fetchAndIngest } from "../../ingest/imap/fetch.js";
 import { intakeOptions } from "../../pipeline/intakeOptions.js";
 import { Intake, type IntakeOutcome } from "../../pipeline/intake.js";

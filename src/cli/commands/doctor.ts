@@ -1,9 +1,12 @@
 import type { Config } from "../../config/schema.js";
 import { ConfigError } from "../../config/errors.js";
 import { loadConfig } from "../../config/load.js";
-import { ImapClientFactory } from "../../ingest/imap/client.js";
+import { ImapClientFactory } from "../../net/imapClient.js";
 import type { MailboxHealth } from "../../obs/mailboxHealth.js";
 import { LlmService } from "../../llm/service.js";
+import { SmtpPool } from "../../outbound/smtp.js";
+import { outboxCounts } from "../../store/outbox.js";
+import { attentionEntries } from "../../store/outboxSend.js";
 import { listCheckpoints } from "../../store/imapCheckpoints.js";
 import { findMailbox } from "../../store/mailboxes.js";
 import { readMailboxLease } from "../../store/mailboxLeases.js";
@@ -36,6 +39,35 @@ async function checkImap(config: Config, name: string, imap: NonNullable<Config[
   }
 }
 
+/** Logs in to a mailbox's SMTP server (nothing is sent) and logs out. */
+async function checkSmtp(config: Config, name: string, smtp: NonNullable<Config["mailboxes"][number]["smtp"]>): Promise<Check> {
+  const where = `${smtp.user ? `${smtp.user}@` : ""}${smtp.host}:${smtp.port}${smtp.secure ? " (TLS)" : smtp.requireTLS ? " (STARTTLS required)" : ""}`;
+  const pool = new SmtpPool(smtp, { maxConnections: 1, timeoutMs: config.outbound.smtpTimeoutSeconds * 1000, log: createLogger({ level: "silent", pretty: "never" }) });
+  try {
+    const r = await pool.verify();
+    const how = smtp.user ? (r.authenticated ? `logged in as ${where}` : `connected to ${where} (the server offers no AUTH)`) : `connected to ${where} (no login configured)`;
+    return { name: `smtp ${name}`, ok: true, detail: `${how}${r.secure ? ", encrypted" : ", not encrypted"}` };
+  } catch (err) {
+    const e = err as { code?: string | null; response?: string | null; message?: string };
+    const why = e.code === "EAUTH" ? `authentication failed: ${e.response ?? e.message}` : `${e.code ? `${e.code}: ` : ""}${e.message}`;
+    return { name: `smtp ${name}`, ok: false, detail: `${where}: ${why}` };
+  } finally {
+    pool.close();
+  }
+}
+
+/** Replies that need a person: uncertain (resolve them) and failed (never went out). */
+async function outboxStatus(store: Store): Promise<Check> {
+  const counts = await outboxCounts(store);
+  const uncertain = counts.uncertain ?? 0;
+  const failed = counts.failed ?? 0;
+  const waiting = (counts.queued ?? 0) + (counts.retrying ?? 0) + (counts.sending ?? 0);
+  const summary = `${counts.sent ?? 0} sent, ${waiting} waiting to send, ${failed} failed, ${uncertain} uncertain`;
+  if (uncertain === 0 && failed === 0) return { name: "outbox", ok: true, detail: summary };
+  const latest = (await attentionEntries(store, 3)).map((e) => `#${e.id} ${e.state}: ${e.lastError ?? "no reason recorded"}`).join("; ");
+  return { name: "outbox", ok: "warn", detail: `${summary}; see draftgate outbox${uncertain ? ", resolve uncertain ones with draftgate outbox resolve ID --sent|--resend" : ""}; latest: ${latest}` };
+}
+
 /** What the running gateway last reported for a mailbox (through its lease row) and where sync stands. */
 async function pollerStatus(store: Store, name: string): Promise<Check> {
   const row = await findMailbox(store, name);
@@ -61,7 +93,7 @@ interface Check {
   detail: string;
 }
 
-/** draftgate doctor: checks configuration and database (later: IMAP, SMTP, model); exit 1 if any fails. */
+/** draftgate doctor: checks configuration, database, IMAP and SMTP logins, the outbox and the model; exit 1 if any fails. */
 export async function doctorCommand(opts: { json?: boolean }): Promise<void> {
   const checks: Check[] = [];
   let config: Config | null = null;
@@ -87,6 +119,7 @@ export async function doctorCommand(opts: { json?: boolean }): Promise<void> {
     }
     try {
       for (const m of config.mailboxes) {
+        if (m.smtp) checks.push(await checkSmtp(config, m.name, m.smtp));
         if (!m.imap) {
           checks.push({ name: `mailbox ${m.name}`, ok: "warn", detail: `${m.address}: no imap settings (import-only)` });
           continue;
@@ -94,6 +127,7 @@ export async function doctorCommand(opts: { json?: boolean }): Promise<void> {
         checks.push(await checkImap(config, m.name, m.imap));
         if (store && current) checks.push(await pollerStatus(store, m.name));
       }
+      if (store && current) checks.push(await outboxStatus(store));
     } finally {
       await store?.close().catch(() => undefined);
     }

@@ -6,6 +6,7 @@ import { intakeOptions } from "../../pipeline/intakeOptions.js";
 import { Intake } from "../../pipeline/intake.js";
 import { llmJobHandlers } from "../../llm/handlers.js";
 import { LlmService } from "../../llm/service.js";
+import { Outbound } from "../../outbound/service.js";
 import { Worker } from "../../queue/worker.js";
 import { createApp, listen } from "../../review/server.js";
 import { ensureMailbox } from "../../store/mailboxes.js";
@@ -63,15 +64,25 @@ export async function startCommand(opts: { roles: string }): Promise<void> {
     if (llm.engine) log.info({ model: llm.status.message }, "model loaded");
     else log.warn(`${llm.status.message}. Triage runs on rules only and drafts come from reply templates until a model is available; ingest is not affected.`);
   }
+  let outbound: Outbound | null = null;
+  if (roles.includes("outbound")) {
+    outbound = new Outbound({ store, config: ctx.config, log: ctx.log, metrics });
+    // Before any send job is claimed: what a dead process left `sending` is uncertain, never re-sent.
+    await outbound.recoverInterrupted();
+  }
   // Each role's capability brings its job handlers; this is the one place that registers them.
-  const handlers = { ...(llm ? llmJobHandlers({ store, log: ctx.log, config: ctx.config, llm }) : {}) };
+  const handlers = {
+    ...(llm ? llmJobHandlers({ store, log: ctx.log, config: ctx.config, llm }) : {}),
+    ...(outbound ? outbound.handlers() : {}),
+  };
   const j = ctx.config.jobs;
   const worker = new Worker(
     store,
     handlers,
     {
       // An LLM worker runs as many jobs as its context has sequences, so the pool is used whole.
-      concurrency: llm?.engine ? Math.max(j.concurrency, ctx.config.llm.parallel) : j.concurrency,
+      // An outbound worker keeps every pooled SMTP connection busy.
+      concurrency: Math.max(j.concurrency, llm?.engine ? ctx.config.llm.parallel : 0, outbound ? ctx.config.outbound.maxConnections : 0),
       leaseMs: j.leaseSeconds * 1000,
       pollIntervalMs: j.pollIntervalMs,
       backoffBaseMs: j.backoffBaseSeconds * 1000,
@@ -82,6 +93,9 @@ export async function startCommand(opts: { roles: string }): Promise<void> {
     metrics,
   );
   if (Object.keys(handlers).length > 0) worker.start();
+  // Uncertain replies found in the Sent folder went out; the rest wait for a person. Not awaited: IMAP
+  // may be slow or down, and sending must not wait for it.
+  if (outbound) void outbound.checkUncertain().catch((err: unknown) => log.warn({ err }, "the Sent-folder check of uncertain replies failed"));
   log.info({ roles, jobTypes: Object.keys(handlers), mailboxes: ctx.config.mailboxes.map((m) => m.name) }, "draftgate started");
 
   let stopping = false;
@@ -92,6 +106,7 @@ export async function startCommand(opts: { roles: string }): Promise<void> {
     const closing = server ? new Promise<void>((r) => server.close(() => r())) : Promise.resolve();
     server?.closeIdleConnections();
     await Promise.all([worker.stop(), imap?.stop()]);
+    outbound?.close();
     await pool?.close();
     await llm?.dispose();
     await closing;

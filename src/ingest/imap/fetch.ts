@@ -1,6 +1,7 @@
 import type { ImapFlow } from "imapflow";
 import type { EntityManager } from "typeorm";
 import type { Intake, MailboxRef, RawInput } from "../../pipeline/intake.js";
+import { imapSourceRef } from "../../net/imapSourceRef.js";
 
 /** Bytes fetched per batch at most, whatever the message count: memory stays bounded. */
 const BATCH_BYTES = 64 * 1024 * 1024;
@@ -123,22 +124,8 @@ export function uidRangeExcept(first: number, last: number, skip: number[]): str
   return parts.length ? parts.join(",") : null;
 }
 
-/** Where an IMAP message came from: what quarantine shows, and what a retry fetches again. */
-export interface ImapSource {
-  mailbox: string;
-  folder: string;
-  uidValidity: string;
-  uid: number;
-}
-
-export const imapSourceRef = (s: ImapSource): string => `imap:${s.mailbox}/${s.folder};UIDVALIDITY=${s.uidValidity};UID=${s.uid}`;
-
-/** The inverse of imapSourceRef; null for a reference of another kind. */
-export function parseImapSourceRef(ref: string | null): ImapSource | null {
-  // Mailbox names have no "/" (config schema); the folder is everything up to the last ";UIDVALIDITY=".
-  const m = /^imap:([^/]+)\/(.+);UIDVALIDITY=(\d+);UID=(\d+)$/.exec(ref ?? "");
-  return m ? { mailbox: m[1]!, folder: m[2]!, uidValidity: m[3]!, uid: Number(m[4]) } : null;
-}
+// Where an IMAP message came from (the sourceRef format) lives in src/net: outbound reads it too.
+export { imapSourceRef, parseImapSourceRef, type ImapSource } from "../../net/imapSourceRef.js";
 
 async function fetchBatch(client: ImapFlow, t: FetchTarget, batch: number[], sizes: Map<number, number>): Promise<{ inputs: RawInput[]; uidOf: Map<RawInput, number> }> {
   const uidOf = new Map<RawInput, number>();

@@ -11,7 +11,7 @@ import { acquireMailboxLease, releaseMailboxLease, renewMailboxLease } from "../
 import { openQuarantineSourceRefs } from "../../store/quarantine.js";
 import type { Store } from "../../store/store.js";
 import { initialCheckpoint, resetCheckpoint } from "./checkpoint.js";
-import { ImapClientFactory } from "./client.js";
+import { ImapClientFactory } from "../../net/imapClient.js";
 import { emptyHealth, type MailboxHealth } from "../../obs/mailboxHealth.js";
 import { fetchAndIngest, parseImapSourceRef, uidRangeExcept } from "./fetch.js";
 import { assertLeaseHeld, LeaseLostError } from "./lease.js";

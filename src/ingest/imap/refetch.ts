@@ -1,6 +1,6 @@
 import type { Config } from "../../config/schema.js";
 import type { Logger } from "../../obs/logger.js";
-import { ImapClientFactory } from "./client.js";
+import { ImapClientFactory } from "../../net/imapClient.js";
 import { imapSourceRef, parseImapSourceRef } from "./fetch.js";
 
 /**

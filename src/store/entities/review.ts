@@ -1,5 +1,8 @@
 import { EntitySchema } from "typeorm";
+import type { OutboxState } from "../../core/outbound/outboxState.js";
 import { columns, type Dialect } from "../columns.js";
+
+export type { OutboxState };
 
 export type DraftStatus = "generating" | "pending" | "approved" | "rejected" | "superseded" | "failed";
 
@@ -16,7 +19,17 @@ export interface DraftRow {
   model: string | null;
   tokens: number | null;
   durationMs: number | null;
+  /** The user who approved or rejected it (users.id). */
   reviewerId: number | null;
+  /** Who decided (approved, rejected, asked to regenerate) it: the user's e-mail address. */
+  decidedBy: string | null;
+  decidedAt: Date | null;
+  /** Once approved: sha256 (hex) of `body`, which is then exactly the text approved (edits included). */
+  bodyHash: string | null;
+  /** The text as drafted when the reviewer approved an edited body (null when approved unchanged). */
+  originalBody: string | null;
+  /** The reviewer's reason for a rejection, or the instruction a regeneration was asked with. */
+  reason: string | null;
   /** Embedding of the body once approved, for retrieving similar past replies. */
   embedding: number[] | null;
   /** The job whose run made this draft (null for drafts made outside a job); its next run fails a row left `generating`. */
@@ -49,26 +62,54 @@ export interface TriageRow {
   createdAt: Date;
 }
 
-export type OutboxState = "queued" | "sending" | "sent" | "failed" | "uncertain" | "cancelled";
+/** A recipient as stored on an outbox entry (address as it goes in the header; name cleaned of control characters). */
+export interface OutboxAddress {
+  address: string;
+  name: string;
+}
 
-/** One outgoing reply; its Message-ID is assigned before any send so a crash can be resolved, never re-sent blindly. */
+/**
+ * One outgoing reply. Created only by the approval use case (src/review/approveDraft.ts), with every
+ * header decided by code at approval time and its Message-ID assigned before any send, so a crash can
+ * be resolved (never re-sent blindly).
+ */
 export interface OutboxRow {
   id: number;
   conversationId: number;
+  /** The approved draft (a hand-written reply is a draft of origin "human"); one entry per draft. */
   draftId: number | null;
   mailboxId: number;
+  /** The customer message this reply answers (its \Answered flag, its In-Reply-To). */
+  answeredMessageRowId: number | null;
   state: OutboxState;
+  /** Without angle brackets; unique. Assigned at approval and kept across retries and --resend. */
   messageId: string;
-  to: string[];
-  cc: string[];
+  /** The mailbox address the reply is sent from (the display name comes from the mailbox's config). */
+  fromAddress: string;
+  to: OutboxAddress[];
+  cc: OutboxAddress[];
   subject: string;
+  /** Without brackets, like `references`. */
   inReplyTo: string | null;
   references: string[];
+  /** The reply text exactly as approved (no signature, no quoted history). */
   body: string;
-  approvedBy: number | null;
+  /** sha256 (hex) of `body`: the sender checks the bytes it sends still carry it unchanged. */
+  bodyHash: string;
+  /** E-mail address of the user who approved it. */
+  approvedBy: string;
+  approvedAt: Date;
   attempts: number;
   lastError: string | null;
+  /** When the next attempt is due (queued, retrying); null otherwise. */
+  nextAttemptAt: Date | null;
   sentAt: Date | null;
+  /** The exact bytes handed to the SMTP server (a blob), set by the sender before it sends. */
+  rawBlobId: number | null;
+  /** Who resolved an `uncertain` entry, how ("sent" | "resend") and when. */
+  resolvedBy: string | null;
+  resolution: string | null;
+  resolvedAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -117,6 +158,11 @@ export function reviewEntities(dialect: Dialect) {
       tokens: c.int({ nullable: true }),
       durationMs: c.int({ nullable: true }),
       reviewerId: c.int({ nullable: true }),
+      decidedBy: c.string(320, { nullable: true }),
+      decidedAt: c.date({ nullable: true }),
+      bodyHash: c.string(64, { nullable: true }),
+      originalBody: c.text({ nullable: true }),
+      reason: c.text({ nullable: true }),
       embedding: c.json({ nullable: true }),
       jobId: c.int({ nullable: true }),
       // Generated from status, so every writer (intake superseding drafts in plain SQL included) keeps it
@@ -168,22 +214,35 @@ export function reviewEntities(dialect: Dialect) {
       conversationId: c.int(),
       draftId: c.int({ nullable: true, unique: true }),
       mailboxId: c.int(),
+      answeredMessageRowId: c.int({ nullable: true }),
       state: c.string(16),
       messageId: c.string(255, { unique: true }),
+      fromAddress: c.string(320),
       to: c.json(),
       cc: c.json(),
       subject: c.string(998),
       inReplyTo: c.string(512, { nullable: true }),
       references: c.json(),
       body: c.text(),
-      approvedBy: c.int({ nullable: true }),
+      bodyHash: c.string(64),
+      approvedBy: c.string(320),
+      approvedAt: c.date(),
       attempts: c.int({ default: 0 }),
       lastError: c.text({ nullable: true }),
+      nextAttemptAt: c.date({ nullable: true }),
       sentAt: c.date({ nullable: true }),
+      rawBlobId: c.int({ nullable: true }),
+      resolvedBy: c.string(320, { nullable: true }),
+      resolution: c.string(16, { nullable: true }),
+      resolvedAt: c.date({ nullable: true }),
       createdAt: c.date({ createDate: true }),
       updatedAt: c.date({ updateDate: true }),
     },
-    indices: [{ name: "IDX_outbox_state", columns: ["state"] }],
+    indices: [
+      { name: "IDX_outbox_state", columns: ["state", "nextAttemptAt"] },
+      { name: "IDX_outbox_conversation", columns: ["conversationId"] },
+      { name: "IDX_outbox_sent", columns: ["sentAt"] },
+    ],
   });
 
   const User = new EntitySchema<UserRow>({

@@ -50,7 +50,7 @@ const indexPath = join(dir, "index.ts");
 let index = readFileSync(indexPath, "utf8");
 const exportName = `${dialect}Migrations`;
 index = `import { ${cls} } from "./${stamp}-${name}.js";\n` + index;
-index = index.replace(new RegExp(`(export const ${exportName}: Function\\[\\] = \\[)([^\\]]*)\\]`), (_m, head: string, items: string) => {
+index = index.replace(new RegExp(`(export const ${exportName}: MigrationClass\\[\\] = \\[)([^\\]]*)\\]`), (_m, head: string, items: string) => {
   const list = items.trim() ? `${items.trim().replace(/,$/, "")}, ${cls}` : cls;
   return `${head}${list}]`;
 });

@@ -1,11 +1,15 @@
 import { ImapFlow, type ImapFlowOptions } from "imapflow";
-import type { Config, MailboxConfig } from "../../config/schema.js";
-import type { Logger } from "../../obs/logger.js";
+import type { Config, MailboxConfig } from "../config/schema.js";
+import type { Logger } from "../obs/logger.js";
 import { AccessTokenSource } from "./oauth2.js";
 
 type ImapSettings = NonNullable<MailboxConfig["imap"]>;
 
-/** Builds connected imapflow clients for one mailbox's settings (password, fixed token, or OAuth2 refresh). */
+/**
+ * Builds connected imapflow clients for one mailbox's settings (password, fixed token, or OAuth2 refresh).
+ * Mailbox-agnostic: the IMAP poller (src/ingest) and the sender's Sent-folder and \Answered steps
+ * (src/outbound) both connect through it.
+ */
 export class ImapClientFactory {
   private readonly tokens: AccessTokenSource | null;
 
@@ -14,7 +18,7 @@ export class ImapClientFactory {
     private readonly imapConfig: Config["imap"],
     private readonly log: Logger,
   ) {
-    this.tokens = settings.oauth2 ? new AccessTokenSource(settings.oauth2) : null;
+    this.tokens = settings.oauth2 ? new AccessTokenSource(settings.oauth2, { service: "imap" }) : null;
   }
 
   async connect(extra: Partial<ImapFlowOptions> = {}): Promise<ImapFlow> {

@@ -1,0 +1,178 @@
+import { In, LessThanOrEqual, MoreThan, type EntityManager } from "typeorm";
+import { tryOutboxTransition, type OutboxEvent } from "../core/outbound/outboxState.js";
+import { recipientKey } from "../core/outbound/rateCap.js";
+import type { MailboxRow } from "./entities/mail.js";
+import type { OutboxRow, OutboxState } from "./entities/review.js";
+import { appendEvent } from "./events.js";
+import { enqueueJob } from "./jobs.js";
+import type { Store } from "./store.js";
+
+/**
+ * The outbox after approval: reading entries, moving them along the state machine
+ * (src/core/outbound/outboxState.ts) and queueing their sends. Entries are created only by the approval
+ * use case (src/store/approvals.ts); nothing here inserts one. Functions taking an EntityManager run
+ * inside the caller's transaction (store.tx), so a state change commits with whatever goes with it.
+ */
+
+/** The job that sends one outbox entry: payload { outboxId }. */
+export const SEND_JOB = "send";
+
+const isMysql = (em: EntityManager) => {
+  const type = em.connection.driver.options.type;
+  return type === "mysql" || type === "mariadb";
+};
+
+export async function findOutbox(em: EntityManager, id: number): Promise<OutboxRow | null> {
+  return em.getRepository<OutboxRow>("Outbox").findOneBy({ id });
+}
+
+/** The entry that carries a Message-ID of ours (without brackets), or null. */
+export async function findOutboxByMessageId(em: EntityManager, messageId: string): Promise<OutboxRow | null> {
+  return em.getRepository<OutboxRow>("Outbox").findOneBy({ messageId });
+}
+
+/** The entry, locked until the transaction ends on MySQL (SQLite transactions are serialized anyway). */
+export async function lockOutbox(em: EntityManager, id: number): Promise<OutboxRow | null> {
+  const qb = em.getRepository<OutboxRow>("Outbox").createQueryBuilder("o").where("o.id = :id", { id });
+  if (isMysql(em)) qb.setLock("pessimistic_write");
+  return qb.getOne();
+}
+
+/** The columns a state change may set besides the state. */
+export type OutboxPatch = Partial<
+  Pick<OutboxRow, "attempts" | "lastError" | "nextAttemptAt" | "sentAt" | "rawBlobId" | "resolvedBy" | "resolution" | "resolvedAt">
+>;
+
+export type OutboxMove =
+  | { ok: true; from: OutboxState; row: OutboxRow }
+  /** `state` is where the entry is (null: no such entry); `event` is not allowed from there. */
+  | { ok: false; state: OutboxState | null };
+
+/**
+ * Moves an entry along one edge of the state machine, as a compare-and-set on the state it read (and
+ * on MySQL with the row locked): two workers can never both take `claim`, and a move the machine does
+ * not allow (an `uncertain` entry to `sending`, anything out of `sent`) changes nothing. Appends the
+ * event `outbox.<new state>` { outboxId, from, event } in the same transaction.
+ */
+export async function moveOutbox(em: EntityManager, id: number, event: OutboxEvent, patch: OutboxPatch = {}): Promise<OutboxMove> {
+  const row = await lockOutbox(em, id);
+  if (!row) return { ok: false, state: null };
+  const next = tryOutboxTransition(row.state, event);
+  if (next === null) return { ok: false, state: row.state };
+  const res = await em.getRepository<OutboxRow>("Outbox").update({ id, state: row.state }, { ...patch, state: next });
+  if ((res.affected ?? 0) === 0) {
+    const now = await findOutbox(em, id);
+    return { ok: false, state: now?.state ?? null };
+  }
+  await appendEvent(em, `outbox.${next}`, row.conversationId, { outboxId: id, from: row.state, event });
+  return { ok: true, from: row.state, row: { ...row, ...patch, state: next } };
+}
+
+/**
+ * Takes a `queued` or `retrying` entry whose time has come to send it now (`sending`, attempts + 1).
+ * Null when it is not claimable (another worker has it, it is final, uncertain or cancelled) or not due yet.
+ */
+export async function claimOutboxForSend(em: EntityManager, id: number, now: Date = new Date()): Promise<OutboxRow | null> {
+  const row = await lockOutbox(em, id);
+  if (!row || tryOutboxTransition(row.state, "claim") === null) return null;
+  if (row.nextAttemptAt && row.nextAttemptAt.getTime() > now.getTime()) return null;
+  const moved = await moveOutbox(em, id, "claim", { attempts: row.attempts + 1, nextAttemptAt: null });
+  return moved.ok ? moved.row : null;
+}
+
+/** Records the exact bytes handed to the server (a blob id) on an entry being sent; false when it is not `sending`. */
+export async function setOutboxRaw(em: EntityManager, id: number, rawBlobId: number): Promise<boolean> {
+  const res = await em.getRepository<OutboxRow>("Outbox").update({ id, state: "sending" }, { rawBlobId });
+  return (res.affected ?? 0) > 0;
+}
+
+/**
+ * Queues the send job of an entry (type "send", payload { outboxId }). The entry's state decides
+ * whether a run sends anything (claimOutboxForSend), so a second job for one entry sends nothing twice.
+ * Returns the job id, or null when a job with `uniqueKey` exists already.
+ */
+export async function enqueueSend(
+  em: EntityManager,
+  outboxId: number,
+  options: { maxAttempts: number; runAt?: Date; uniqueKey?: string },
+): Promise<number | null> {
+  return enqueueJob(em, {
+    type: SEND_JOB,
+    payload: { outboxId },
+    // Replies a person approved go before background work (drafts queue at 20+).
+    priority: 5,
+    maxAttempts: options.maxAttempts,
+    ...(options.runAt ? { runAt: options.runAt } : {}),
+    ...(options.uniqueKey ? { uniqueKey: options.uniqueKey } : {}),
+  });
+}
+
+/** Ids of entries left `sending` (at start: their process died mid-send; see stateAtStartup). */
+export async function sendingOutboxIds(em: EntityManager): Promise<number[]> {
+  const rows = await em.getRepository<OutboxRow>("Outbox").find({ where: { state: "sending" }, select: { id: true } });
+  return rows.map((r) => r.id);
+}
+
+/** Ids of `queued` / `retrying` entries due by `now`, oldest first (a sweep for entries whose job was lost). */
+export async function dueOutboxIds(em: EntityManager, now: Date, limit = 500): Promise<number[]> {
+  const rows = await em.getRepository<OutboxRow>("Outbox").find({
+    where: { state: In(["queued", "retrying"]), nextAttemptAt: LessThanOrEqual(now) },
+    select: { id: true },
+    order: { id: "ASC" },
+    take: limit,
+  });
+  return rows.map((r) => r.id);
+}
+
+/**
+ * When each recipient (to and cc, keyed by recipientKey) was sent a reply since `since`: entries sent
+ * after it, and entries being sent right now (counted at their last change), for the per-recipient cap
+ * (src/core/outbound/rateCap.ts). `except` leaves out the entry being decided on.
+ */
+export async function sendTimesByRecipient(em: EntityManager, since: Date, except?: number): Promise<Map<string, Date[]>> {
+  const repo = em.getRepository<OutboxRow>("Outbox");
+  const select = { id: true, to: true, cc: true, sentAt: true, updatedAt: true } as const;
+  const rows = [
+    ...(await repo.find({ where: { state: "sent", sentAt: MoreThan(since) }, select })),
+    ...(await repo.find({ where: { state: "sending" }, select })),
+  ];
+  const out = new Map<string, Date[]>();
+  for (const r of rows) {
+    if (r.id === except) continue;
+    const at = r.sentAt ?? r.updatedAt;
+    for (const a of new Set([...r.to, ...r.cc].map((x) => recipientKey(x.address)))) {
+      (out.get(a) ?? out.set(a, []).get(a)!).push(at);
+    }
+  }
+  return out;
+}
+
+/** An entry as listed by `draftgate outbox`, with its mailbox's name. */
+export interface OutboxListing extends OutboxRow {
+  mailboxName: string;
+}
+
+/** Outbox entries, oldest first: all, or those in `states`. */
+export async function listOutbox(store: Store, options: { states?: OutboxState[] } = {}): Promise<OutboxListing[]> {
+  return store.read(async (em) => {
+    const rows = await em
+      .getRepository<OutboxRow>("Outbox")
+      .find({ where: options.states ? { state: In(options.states) } : {}, order: { id: "ASC" } });
+    const names = new Map((await em.getRepository<MailboxRow>("Mailbox").find()).map((m) => [m.id, m.name]));
+    return rows.map((r) => ({ ...r, mailboxName: names.get(r.mailboxId) ?? String(r.mailboxId) }));
+  });
+}
+
+/** How many entries are in each state (states with none are absent). */
+export async function outboxCounts(store: Store): Promise<Partial<Record<OutboxState, number>>> {
+  return store.read(async (em) => {
+    const rows = await em
+      .getRepository<OutboxRow>("Outbox")
+      .createQueryBuilder("o")
+      .select("o.state", "state")
+      .addSelect("COUNT(*)", "n")
+      .groupBy("o.state")
+      .getRawMany<{ state: OutboxState; n: number | string }>();
+    return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
+  });
+}

@@ -1,0 +1,148 @@
+import { In, LessThan, type EntityManager } from "typeorm";
+import { BLOB_CHUNK_BYTES } from "./columns.js";
+import { sha256 } from "./blobs.js";
+import type { ConversationRow, MessageRow } from "./entities/mail.js";
+import type { OutboxRow } from "./entities/review.js";
+import { appendEvent } from "./events.js";
+import { enqueueJob } from "./jobs.js";
+import { dbDate, insertReturningId, run, select } from "./sql.js";
+import type { Store } from "./store.js";
+
+/**
+ * The sender's side of the outbox (src/outbound): the raw bytes of a reply, deferring an entry, the
+ * jobs that follow an accepted send, recovery at start, and the conversation's state after a reply.
+ * State changes themselves go through moveOutbox / claimOutboxForSend (src/store/outbox.ts).
+ */
+
+/** Jobs that run after the server accepted a reply; none of them ever sends anything. */
+export const AFTER_SEND_JOBS = {
+  /** APPEND the exact bytes sent to the mailbox's Sent folder. */
+  fileSent: "outbox-file-sent",
+  /** Set \Answered on the customer's message when it came over IMAP. */
+  markAnswered: "outbox-mark-answered",
+  /** Store the reply in the conversation (intake, direction outbound) and wait on the customer. */
+  record: "outbox-record",
+} as const;
+
+/**
+ * Queues the after-send jobs of an entry that is now `sent`, in the caller's transaction (the one that
+ * moved it to `sent`). `fileSent: false` when the message is in the Sent folder already (found there).
+ * Each job exists at most once per entry.
+ */
+export async function enqueueAfterSend(
+  em: EntityManager,
+  outboxId: number,
+  options: { fileSent: boolean; maxAttempts: number },
+): Promise<void> {
+  const types = [...(options.fileSent ? [AFTER_SEND_JOBS.fileSent] : []), AFTER_SEND_JOBS.markAnswered, AFTER_SEND_JOBS.record];
+  for (const type of types) {
+    await enqueueJob(em, { type, payload: { outboxId }, priority: 50, maxAttempts: options.maxAttempts, uniqueKey: `${type}:${outboxId}` });
+  }
+}
+
+/** Stores bytes by content (an existing blob with the same sha256 is reused); returns the blob id. */
+export async function storeBlob(em: EntityManager, bytes: Buffer): Promise<number> {
+  const digest = sha256(bytes);
+  const known = await select<{ id: number }>(em, "SELECT `id` FROM `blobs` WHERE `sha256` = ?", [digest]);
+  if (known[0]) return Number(known[0].id);
+  const chunks = Math.max(1, Math.ceil(bytes.length / BLOB_CHUNK_BYTES));
+  const id = await insertReturningId(em, "INSERT INTO `blobs` (`sha256`, `size`, `chunks`, `head`, `createdAt`) VALUES (?, ?, ?, ?, ?)", [
+    digest,
+    bytes.length,
+    chunks,
+    bytes.subarray(0, BLOB_CHUNK_BYTES),
+    dbDate(new Date()),
+  ]);
+  for (let seq = 1; seq < chunks; seq++) {
+    await run(em, "INSERT INTO `blob_chunks` (`blobId`, `seq`, `data`) VALUES (?, ?, ?)", [
+      id,
+      seq,
+      bytes.subarray(seq * BLOB_CHUNK_BYTES, (seq + 1) * BLOB_CHUNK_BYTES),
+    ]);
+  }
+  return id;
+}
+
+/**
+ * Puts off a `queued` / `retrying` entry until `at` without counting an attempt (the per-recipient cap,
+ * a mailbox without SMTP settings), saying why in lastError. False when the entry is in another state.
+ */
+export async function deferOutbox(em: EntityManager, id: number, at: Date, reason: string): Promise<boolean> {
+  const res = await em
+    .getRepository<OutboxRow>("Outbox")
+    .update({ id, state: In(["queued", "retrying"]) }, { nextAttemptAt: at, lastError: reason.slice(0, 4000) });
+  return (res.affected ?? 0) > 0;
+}
+
+/** The message a reply answers (for the loop rules, the quoted history and \Answered). */
+export async function answeredMessage(em: EntityManager, messageRowId: number | null): Promise<MessageRow | null> {
+  return messageRowId === null ? null : em.getRepository<MessageRow>("Message").findOneBy({ id: messageRowId });
+}
+
+/**
+ * Entries left `sending` that no live sender holds: all of them on SQLite (one process), and on MySQL
+ * those untouched since `staleBefore` (a live node's send finishes or fails within its SMTP timeouts).
+ */
+export async function interruptedSends(em: EntityManager, staleBefore: Date | null): Promise<number[]> {
+  const rows = await em.getRepository<OutboxRow>("Outbox").find({
+    where: staleBefore ? { state: "sending", updatedAt: LessThan(staleBefore) } : { state: "sending" },
+    select: { id: true },
+  });
+  return rows.map((r) => r.id);
+}
+
+/** `uncertain` entries of a mailbox: what the Sent-folder check looks for. */
+export async function uncertainEntries(store: Store): Promise<Pick<OutboxRow, "id" | "mailboxId" | "messageId" | "conversationId">[]> {
+  return store.read((em) =>
+    em.getRepository<OutboxRow>("Outbox").find({
+      where: { state: "uncertain" },
+      select: { id: true, mailboxId: true, messageId: true, conversationId: true },
+      order: { id: "ASC" },
+    }),
+  );
+}
+
+/**
+ * After a reply went out: the conversation waits on the customer (`pending`), unless it is closed or
+ * a newer customer message arrived after the one answered (then it stays open for that one).
+ */
+export async function markWaitingOnCustomer(
+  em: EntityManager,
+  conversationId: number,
+  answeredMessageRowId: number | null,
+): Promise<boolean> {
+  const conv = await em.getRepository<ConversationRow>("Conversation").findOneBy({ id: conversationId });
+  if (!conv || conv.status !== "open") return false;
+  if (answeredMessageRowId !== null) {
+    const newer = await select<{ id: number }>(
+      em,
+      "SELECT `id` FROM `messages` WHERE `conversationId` = ? AND `direction` = 'inbound' AND `automated` = 0 AND `id` > ? LIMIT 1",
+      [conversationId, answeredMessageRowId],
+    );
+    if (newer.length > 0) return false;
+  }
+  const res = await em.getRepository<ConversationRow>("Conversation").update({ id: conversationId, status: "open" }, { status: "pending" });
+  if ((res.affected ?? 0) === 0) return false;
+  await appendEvent(em, "conversation.waiting", conversationId, { status: "pending" });
+  return true;
+}
+
+/** The conversation a stored message is in now (null when gone). */
+export async function conversationOfStoredMessage(em: EntityManager, messageRowId: number): Promise<number | null> {
+  const m = await em
+    .getRepository<MessageRow>("Message")
+    .findOne({ where: { id: messageRowId }, select: { id: true, conversationId: true } });
+  return m ? m.conversationId : null;
+}
+
+/** Send attempts that ended in each outcome, for `doctor`: the entries that need a person, newest first. */
+export async function attentionEntries(store: Store, limit = 20): Promise<Pick<OutboxRow, "id" | "state" | "lastError" | "updatedAt">[]> {
+  return store.read((em) =>
+    em.getRepository<OutboxRow>("Outbox").find({
+      where: { state: In(["failed", "uncertain"]) },
+      select: { id: true, state: true, lastError: true, updatedAt: true },
+      order: { id: "DESC" },
+      take: limit,
+    }),
+  );
+}
