@@ -10,7 +10,7 @@ import type { Metrics } from "../obs/metrics.js";
 import { intakeOptions } from "../pipeline/intakeOptions.js";
 import { Intake } from "../pipeline/intake.js";
 import type { JobContext, JobHandler, JobOutcome } from "../queue/worker.js";
-import { readBlob, sha256 } from "../store/blobs.js";
+import { readBlob, sha256, writeBlob } from "../store/blobs.js";
 import { mailboxOf } from "../store/conversations.js";
 import type { MailboxRow, MessageRow } from "../store/entities/mail.js";
 import type { OutboxRow } from "../store/entities/review.js";
@@ -24,7 +24,6 @@ import {
   enqueueAfterSend,
   interruptedSends,
   markWaitingOnCustomer,
-  storeBlob,
   uncertainEntries,
 } from "../store/outboxSend.js";
 import type { Store } from "../store/store.js";
@@ -258,7 +257,7 @@ export class Outbound {
       const row = await claimOutboxForSend(em, id, now);
       if (!row) return null;
       // Stored before a byte goes out: the Sent folder, the conversation and any later check get these bytes.
-      if (row.rawBlobId === null) await setOutboxRaw(em, id, await storeBlob(em, raw));
+      if (row.rawBlobId === null) await setOutboxRaw(em, id, await writeBlob(em, raw));
       return { kind: "claimed" as const, row };
     });
     if (!claimed) return skipped(`outbox entry ${id} was claimed by another worker or changed state`);

@@ -223,10 +223,10 @@ export class SmtpPool {
     });
     // Errors also reach the callback of the operation in flight; an idle connection's error just ends it.
     c.on("error", (err: Error) => this.options.log.debug({ err: err.message }, "smtp connection error"));
-    await new Promise<void>((resolve, reject) => c.connect((err) => (err ? reject(err) : resolve())));
+    await settled(c, (done) => c.connect(done));
     if (s.user !== undefined) {
       try {
-        await new Promise<void>((resolve, reject) => c.login(this.auth(s.user!), (err) => (err ? reject(err) : resolve())));
+        await settled(c, (done) => c.login(this.auth(s.user!), done));
       } catch (err) {
         // A refused token may be stale: the next login fetches a fresh one.
         this.tokens?.invalidate();
@@ -255,4 +255,25 @@ export class SmtpPool {
     };
     return { type: "OAuth2", user, oauth2: provider } as unknown as SMTPConnection.AuthenticationType;
   }
+}
+
+/**
+ * Runs one connection step (connect, login) to its end. nodemailer calls connect()'s callback only on
+ * success and for a silent close before the greeting: a refused or reset socket, a DNS, TLS or greeting
+ * failure is emitted as 'error' (then 'end') and the callback never runs, so a send would wait forever
+ * on a server that is down. The step ends at whichever comes first.
+ */
+function settled(c: SMTPConnection, step: (done: (err?: Error | null) => void) => void): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const finish = (err?: Error | null) => {
+      c.removeListener("error", finish);
+      c.removeListener("end", closed);
+      if (err) reject(err);
+      else resolve();
+    };
+    const closed = () => finish(Object.assign(new Error("SMTP connection closed before it was ready"), { code: "ECONNECTION", command: "CONN" }));
+    c.once("error", finish);
+    c.once("end", closed);
+    step(finish);
+  });
 }

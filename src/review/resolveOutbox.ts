@@ -4,6 +4,7 @@ import { outboxEventsFrom } from "../core/outbound/outboxState.js";
 import { appendAudit } from "../store/audit.js";
 import type { OutboxRow } from "../store/entities/review.js";
 import { enqueueSend, lockOutbox, moveOutbox } from "../store/outbox.js";
+import { enqueueAfterSend } from "../store/outboxSend.js";
 import type { Store } from "../store/store.js";
 import { findUserByEmail } from "../store/users.js";
 import { OPERATOR } from "./approveDraft.js";
@@ -65,6 +66,12 @@ export async function resolveOutbox(
         : // A fresh set of attempts: the earlier ones ended in not knowing, not in failing.
           await moveOutbox(em, entry.id, "resolve-resend", { ...marks, attempts: 0, nextAttemptAt: now });
     if (!moved.ok) throw new OutboxActionError(moved.state, `outbox entry ${entry.id} changed state meanwhile (now ${moved.state})`);
+    // A reply a person says went out gets what every sent reply gets: filed in Sent (the job looks for
+    // its Message-ID there first, so a copy the server filed is not filed twice), \Answered on the
+    // customer's message, and the reply stored in the conversation so the customer's answer threads.
+    if (input.resolution === "sent" && entry.rawBlobId !== null) {
+      await enqueueAfterSend(em, entry.id, { fileSent: true, maxAttempts: deps.config.jobs.maxAttempts });
+    }
     const jobId =
       input.resolution === "resend"
         ? await enqueueSend(em, entry.id, {

@@ -1,11 +1,9 @@
 import { In, LessThan, type EntityManager } from "typeorm";
-import { BLOB_CHUNK_BYTES } from "./columns.js";
-import { sha256 } from "./blobs.js";
 import type { ConversationRow, MessageRow } from "./entities/mail.js";
 import type { OutboxRow } from "./entities/review.js";
 import { appendEvent } from "./events.js";
 import { enqueueJob } from "./jobs.js";
-import { dbDate, insertReturningId, run, select } from "./sql.js";
+import { select } from "./sql.js";
 import type { Store } from "./store.js";
 
 /**
@@ -38,29 +36,6 @@ export async function enqueueAfterSend(
   for (const type of types) {
     await enqueueJob(em, { type, payload: { outboxId }, priority: 50, maxAttempts: options.maxAttempts, uniqueKey: `${type}:${outboxId}` });
   }
-}
-
-/** Stores bytes by content (an existing blob with the same sha256 is reused); returns the blob id. */
-export async function storeBlob(em: EntityManager, bytes: Buffer): Promise<number> {
-  const digest = sha256(bytes);
-  const known = await select<{ id: number }>(em, "SELECT `id` FROM `blobs` WHERE `sha256` = ?", [digest]);
-  if (known[0]) return Number(known[0].id);
-  const chunks = Math.max(1, Math.ceil(bytes.length / BLOB_CHUNK_BYTES));
-  const id = await insertReturningId(em, "INSERT INTO `blobs` (`sha256`, `size`, `chunks`, `head`, `createdAt`) VALUES (?, ?, ?, ?, ?)", [
-    digest,
-    bytes.length,
-    chunks,
-    bytes.subarray(0, BLOB_CHUNK_BYTES),
-    dbDate(new Date()),
-  ]);
-  for (let seq = 1; seq < chunks; seq++) {
-    await run(em, "INSERT INTO `blob_chunks` (`blobId`, `seq`, `data`) VALUES (?, ?, ?)", [
-      id,
-      seq,
-      bytes.subarray(seq * BLOB_CHUNK_BYTES, (seq + 1) * BLOB_CHUNK_BYTES),
-    ]);
-  }
-  return id;
 }
 
 /**

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
+import { createServer, type AddressInfo } from "node:net";
 import { simpleParser, type AddressObject } from "mailparser";
 import { readBlob } from "../../../src/store/blobs.js";
 import type { MessageRow } from "../../../src/store/entities/mail.js";
@@ -194,6 +195,23 @@ for (const dialect of dialects)
         listed.map((e) => e.id),
         [outboxId],
       );
+    });
+
+    it("retries, and never hangs, while the SMTP server is down (connection refused)", async () => {
+      const closedPort = await new Promise<number>((resolve) => {
+        const s = createServer().listen(0, "127.0.0.1", () => {
+          const port = (s.address() as AddressInfo).port;
+          s.close(() => resolve(port));
+        });
+      });
+      const { outboxId } = await approvedReply({ body: "Nobody is listening.", smtp: { port: closedPort } });
+      await h.start();
+      // The retry is minutes away (outbound.backoffBaseSeconds): wait for the first attempt's outcome only.
+      await waitFor(async () => !["queued", "sending"].includes((await h.entry(outboxId)).state), 20_000, "the first attempt to end");
+      const entry = await h.entry(outboxId);
+      assert.equal(entry.state, "retrying", entry.lastError ?? "");
+      assert.match(entry.lastError ?? "", /ECONNREFUSED|ECONNECTION|connect/i);
+      assert.equal(peer.messages.length, 0);
     });
 
     it("retries when the connection drops before DATA", async () => {

@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import { approveDraft } from "../../../src/review/approveDraft.js";
 import { OutboxActionError, resolveOutbox } from "../../../src/review/resolveOutbox.js";
 import { auditOf } from "../../../src/store/audit.js";
-import { claimOutboxForSend, moveOutbox, sendTimesByRecipient } from "../../../src/store/outbox.js";
+import { writeBlob } from "../../../src/store/blobs.js";
+import { claimOutboxForSend, moveOutbox, sendTimesByRecipient, setOutboxRaw } from "../../../src/store/outbox.js";
+import { AFTER_SEND_JOBS } from "../../../src/store/outboxSend.js";
 import type { Store } from "../../../src/store/store.js";
 import { dialects, useStore } from "../../support/db.js";
 import { customerMail, jobsOf, outboxRows, pendingDraft, reviewConfig, reviewerUser } from "./helpers.js";
@@ -19,10 +21,11 @@ async function approved(store: Store, subject = "Where is my order?"): Promise<n
   return (await approveDraft({ store, config: reviewConfig() }, { draftId, actor })).outboxId;
 }
 
-/** Claims the entry and loses the connection after the final dot: outcome unknown. */
+/** Claims the entry, keeps its bytes (as the sender does before sending) and loses the connection after the final dot: outcome unknown. */
 async function makeUncertain(store: Store, id: number): Promise<void> {
   await store.tx(async (em) => {
     assert.ok(await claimOutboxForSend(em, id));
+    assert.ok(await setOutboxRaw(em, id, await writeBlob(em, Buffer.from(`Message-ID: <m${id}@x>\r\n\r\nbody\r\n`))));
     assert.equal((await moveOutbox(em, id, "outcome-unknown", { lastError: "connection closed after the final dot" })).ok, true);
   });
 }
@@ -87,6 +90,8 @@ for (const d of dialects) {
         [["cli", "outbox.resolve", "sent"]],
       );
       assert.equal((await jobsOf(db.store, "send")).length, 1, "--sent queues no send");
+      // What follows every sent reply: filed in Sent (unless already there), \Answered, stored in the conversation.
+      for (const type of Object.values(AFTER_SEND_JOBS)) assert.equal((await jobsOf(db.store, type)).length, 1, `${type} queued`);
     });
 
     it("resolve --resend: back to queued with the same Message-ID, fresh attempts and a new send job; admins only", async () => {
