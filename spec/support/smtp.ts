@@ -46,9 +46,20 @@ export interface RecordedMessage {
 
 type Knob = { kind: "fail"; code: number; text: string } | { kind: "drop-before-data" } | { kind: "drop-after-dot" };
 
-export async function startSmtpPeer(
-  options: { user?: string; password?: string; requireAuth?: boolean; replyDelayMs?: number } = {},
-): Promise<SmtpPeer> {
+export interface SmtpPeerOptions {
+  user?: string;
+  password?: string;
+  requireAuth?: boolean;
+  replyDelayMs?: number;
+  /** false: keep no messages (`messages` stays empty), only count; for benchmarks. Default true. */
+  record?: boolean;
+  /** Called for each message accepted, just before its final dot is answered (the envelope and its size in bytes). */
+  onAccepted?: (m: { from: string; to: string[]; bytes: number }) => void;
+  /** Called as each client connection opens. */
+  onConnection?: () => void;
+}
+
+export async function startSmtpPeer(options: SmtpPeerOptions = {}): Promise<SmtpPeer> {
   const user = options.user ?? "support@example.com";
   const password = options.password ?? "smtp-secret";
   const knobs: Knob[] = [];
@@ -69,6 +80,7 @@ export async function startSmtpPeer(
     size: 50 * 1024 * 1024,
     onConnect(_session, cb) {
       stats.connections++;
+      options.onConnection?.();
       cb();
     },
     onAuth(auth, _session, cb) {
@@ -94,7 +106,11 @@ export async function startSmtpPeer(
     },
     onData(stream, session, cb) {
       const chunks: Buffer[] = [];
-      stream.on("data", (c: Buffer) => chunks.push(c));
+      let bytes = 0;
+      stream.on("data", (c: Buffer) => {
+        bytes += c.length;
+        if (options.record !== false) chunks.push(c);
+      });
       stream.on("end", () => {
         const knob = current.get(session.id) ?? null;
         current.delete(session.id);
@@ -114,7 +130,8 @@ export async function startSmtpPeer(
           socketOf(server, session)?.destroy();
           return;
         }
-        messages.push({ ...envelope, raw, dropped: false });
+        if (options.record !== false) messages.push({ ...envelope, raw, dropped: false });
+        options.onAccepted?.({ ...envelope, bytes });
         if (holding) held.push(() => cb(null, "Ok: queued"));
         else if (options.replyDelayMs) setTimeout(() => cb(null, "Ok: queued"), options.replyDelayMs);
         else cb(null, "Ok: queued");
