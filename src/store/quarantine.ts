@@ -6,17 +6,8 @@ import type { Store } from "./store.js";
 
 /** Messages that could not be stored, kept with why (reason, errorCode) and where they came from. */
 
-export interface NewQuarantine {
-  mailboxId: number;
-  source: string;
-  sourceRef: string | null;
-  reason: string;
-  errorCode: string;
-  sha256: string;
-  size: number;
-  declaredSize?: number | null;
-  blobId: number;
-}
+/** A new entry: the row's facts, without what the database and later decisions fill in. */
+export type NewQuarantine = Omit<QuarantineRow, "id" | "status" | "createdAt" | "resolvedAt" | "declaredSize"> & { declaredSize?: number | null };
 
 /** Adds an open entry inside the intake transaction; returns its id. */
 export function insertQuarantine(em: EntityManager, q: NewQuarantine): Promise<number> {
