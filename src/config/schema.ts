@@ -194,7 +194,7 @@ export const configSchema = z
         leaseSeconds: duration.default(120),
         backoffBaseSeconds: duration.default(5),
         backoffMaxSeconds: duration.default(3600),
-        pollIntervalMs: z.number().int().min(10).default(1000),
+        pollIntervalMs: z.number().int().min(10).default(250),
         concurrency: z.number().int().min(1).max(64).default(2),
         shutdownGraceSeconds: duration.default(20),
       })

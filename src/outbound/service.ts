@@ -1,4 +1,5 @@
 import { isAutomatedAddress } from "../core/automation.js";
+import { afterSendWork } from "../core/outbound/afterSend.js";
 import { retryDelayMs } from "../core/backoff.js";
 import { classifyDeliveryError, smtpErrorFields } from "../core/outbound/deliveryError.js";
 import { failureEvent, isClaimable } from "../core/outbound/outboxState.js";
@@ -10,13 +11,13 @@ import type { Metrics } from "../obs/metrics.js";
 import { intakeOptions } from "../pipeline/intakeOptions.js";
 import { Intake } from "../pipeline/intake.js";
 import type { JobContext, JobHandler, JobOutcome } from "../queue/worker.js";
-import { readBlob, sha256, writeBlob } from "../store/blobs.js";
+import { readBlob, sha256 } from "../store/blobs.js";
 import { mailboxOf } from "../store/conversations.js";
 import type { MailboxRow, MessageRow } from "../store/entities/mail.js";
 import type { OutboxRow } from "../store/entities/review.js";
 import type { JobRow } from "../store/entities/work.js";
 import { appendEvent } from "../store/events.js";
-import { claimOutboxForSend, enqueueSend, findOutbox, moveOutbox, SEND_JOB, sendTimesByRecipient, setOutboxRaw } from "../store/outbox.js";
+import { claimOutboxForSend, enqueueSend, findOutbox, moveOutbox, SEND_JOB, sendTimesByRecipient } from "../store/outbox.js";
 import {
   AFTER_SEND_JOBS,
   answeredMessage,
@@ -121,7 +122,10 @@ export class Outbound {
         }
         const ok = await this.deps.store.tx(async (em) => {
           const m = await moveOutbox(em, e.id, "found-in-sent", { sentAt: new Date(), lastError: null });
-          if (m.ok) await enqueueAfterSend(em, e.id, { fileSent: false, maxAttempts: this.deps.config.jobs.maxAttempts });
+          if (m.ok) {
+            const work = afterSendWork(mailbox?.config, await answeredMessage(em, e.answeredMessageRowId), { inSentAlready: true });
+            await enqueueAfterSend(em, e.id, { ...work, maxAttempts: this.deps.config.jobs.maxAttempts });
+          }
           return m.ok;
         });
         if (ok) {
@@ -167,7 +171,13 @@ export class Outbound {
     const { store, config } = this.deps;
     const id = Number(job.payload.outboxId);
     if (!Number.isInteger(id)) return { status: "failed", error: "send job without an outboxId", permanent: true };
-    const entry = await store.read((em) => findOutbox(em, id));
+    // What the send needs, in one read: the entry, its mailbox and the message it answers.
+    const loaded = await store.read(async (em) => {
+      const e = await findOutbox(em, id);
+      if (!e || !isClaimable(e.state)) return { entry: e, mailboxRow: null, answered: null };
+      return { entry: e, mailboxRow: await mailboxOf(em, e), answered: await answeredMessage(em, e.answeredMessageRowId) };
+    });
+    const entry = loaded.entry;
     if (!entry) return skipped(`outbox entry ${id} does not exist`);
     if (entry.state === "sending") {
       // A run of this very job got the entry that far and then died or lost its lease: whether the
@@ -186,7 +196,8 @@ export class Outbound {
     if (entry.nextAttemptAt && entry.nextAttemptAt.getTime() > now.getTime())
       return skipped(`outbox entry ${id} is not due before ${entry.nextAttemptAt.toISOString()}`);
 
-    const mailbox = await this.mailboxConfig(entry);
+    const mailboxConfig = this.deps.config.mailboxes.find((m) => m.name === loaded.mailboxRow!.name);
+    const mailbox = mailboxConfig ? { row: loaded.mailboxRow!, config: mailboxConfig } : null;
     const name = mailbox?.row.name ?? String(entry.mailboxId);
     if (!mailbox?.config.smtp) {
       const at = new Date(now.getTime() + NO_SMTP_RETRY_MS);
@@ -203,7 +214,7 @@ export class Outbound {
       return skipped(`mailbox ${name} has no smtp settings`);
     }
 
-    const answered = await store.read((em) => answeredMessage(em, entry.answeredMessageRowId));
+    const answered = loaded.answered;
     const refusal = refusalReason(entry, mailbox.config, answered);
     if (refusal) return this.refuse(entry, name, refusal);
 
@@ -228,7 +239,8 @@ export class Outbound {
     const cap = config.outbound.maxPerRecipientPerHour;
     const claimed = await store.tx(async (em) => {
       if (cap > 0) {
-        const times = await sendTimesByRecipient(em, new Date(now.getTime() - HOUR_MS), id);
+        const recipients = [...entry.to, ...entry.cc].map((a) => recipientKey(a.address));
+        const times = await sendTimesByRecipient(em, new Date(now.getTime() - HOUR_MS), { recipients, except: id });
         let until: Date | null = null;
         const capped: string[] = [];
         for (const a of [...entry.to, ...entry.cc]) {
@@ -254,10 +266,10 @@ export class Outbound {
           return { kind: "deferred" as const, until };
         }
       }
-      const row = await claimOutboxForSend(em, id, now);
+      // The bytes are stored with the claim, before a byte goes out: the Sent folder, the conversation
+      // and any later check get these bytes.
+      const row = await claimOutboxForSend(em, id, now, raw);
       if (!row) return null;
-      // Stored before a byte goes out: the Sent folder, the conversation and any later check get these bytes.
-      if (row.rawBlobId === null) await setOutboxRaw(em, id, await writeBlob(em, raw));
       return { kind: "claimed" as const, row };
     });
     if (!claimed) return skipped(`outbox entry ${id} was claimed by another worker or changed state`);
@@ -271,7 +283,7 @@ export class Outbound {
       const accepted = await this.pool(mailbox.config).send(envelope, raw, ctx.signal);
       const moved = await store.tx(async (em) => {
         const m = await moveOutbox(em, id, "accepted", { sentAt: new Date(), lastError: null });
-        if (m.ok) await enqueueAfterSend(em, id, { fileSent: true, maxAttempts: config.jobs.maxAttempts });
+        if (m.ok) await enqueueAfterSend(em, id, { ...afterSendWork(mailbox.config, answered), maxAttempts: config.jobs.maxAttempts });
         return m;
       });
       if (!moved.ok)

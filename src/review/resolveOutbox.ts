@@ -1,10 +1,12 @@
 import type { Config } from "../config/schema.js";
 import { DraftgateError } from "../core/errors.js";
+import { afterSendWork } from "../core/outbound/afterSend.js";
 import { outboxEventsFrom } from "../core/outbound/outboxState.js";
 import { appendAudit } from "../store/audit.js";
 import type { OutboxRow } from "../store/entities/review.js";
 import { enqueueSend, lockOutbox, moveOutbox } from "../store/outbox.js";
-import { enqueueAfterSend } from "../store/outboxSend.js";
+import { answeredMessage, enqueueAfterSend } from "../store/outboxSend.js";
+import { mailboxOf } from "../store/conversations.js";
 import type { Store } from "../store/store.js";
 import { findUserByEmail } from "../store/users.js";
 import { OPERATOR } from "./approveDraft.js";
@@ -69,8 +71,14 @@ export async function resolveOutbox(
     // A reply a person says went out gets what every sent reply gets: filed in Sent (the job looks for
     // its Message-ID there first, so a copy the server filed is not filed twice), \Answered on the
     // customer's message, and the reply stored in the conversation so the customer's answer threads.
+    // Each only when it has work (no IMAP: nothing to file, no \Answered to set).
     if (input.resolution === "sent" && entry.rawBlobId !== null) {
-      await enqueueAfterSend(em, entry.id, { fileSent: true, maxAttempts: deps.config.jobs.maxAttempts });
+      const mailbox = await mailboxOf(em, entry);
+      const work = afterSendWork(
+        deps.config.mailboxes.find((m) => m.name === mailbox.name),
+        await answeredMessage(em, entry.answeredMessageRowId),
+      );
+      await enqueueAfterSend(em, entry.id, { ...work, maxAttempts: deps.config.jobs.maxAttempts });
     }
     const jobId =
       input.resolution === "resend"

@@ -1,6 +1,7 @@
 import { In, MoreThan, Not, type EntityManager } from "typeorm";
 import type { ConversationRow, MessageRow } from "./entities/mail.js";
-import type { DraftRow, DraftStatus, OutboxRow } from "./entities/review.js";
+import { recipientKey } from "../core/outbound/rateCap.js";
+import type { DraftRow, DraftStatus, OutboxRecipientRow, OutboxRow } from "./entities/review.js";
 
 /**
  * The writes of the approval use case (src/review/approveDraft.ts), and the only code that inserts
@@ -137,7 +138,10 @@ export type NewOutboxEntry = Pick<
   | "approvedAt"
 >;
 
-/** Inserts a `queued` outbox entry, due now; returns its id. The draft and the Message-ID are unique. */
+/**
+ * Inserts a `queued` outbox entry, due now, with its recipients as the per-recipient cap counts them
+ * (outbox_recipients); returns its id. The draft and the Message-ID are unique.
+ */
 export async function insertOutboxEntry(em: EntityManager, entry: NewOutboxEntry): Promise<number> {
   const res = await em.getRepository<OutboxRow>("Outbox").insert({
     ...entry,
@@ -151,5 +155,9 @@ export async function insertOutboxEntry(em: EntityManager, entry: NewOutboxEntry
     resolution: null,
     resolvedAt: null,
   });
-  return Number(res.identifiers[0]!.id);
+  const id = Number(res.identifiers[0]!.id);
+  const keys = [...new Set([...entry.to, ...entry.cc].map((a) => recipientKey(a.address)))];
+  if (keys.length > 0)
+    await em.getRepository<OutboxRecipientRow>("OutboxRecipient").insert(keys.map((recipientKey) => ({ outboxId: id, recipientKey })));
+  return id;
 }

@@ -1,10 +1,12 @@
-import { In, LessThanOrEqual, MoreThan, type EntityManager } from "typeorm";
+import { In, LessThanOrEqual, type EntityManager } from "typeorm";
 import { tryOutboxTransition, type OutboxEvent } from "../core/outbound/outboxState.js";
 import { recipientKey } from "../core/outbound/rateCap.js";
 import type { MailboxRow } from "./entities/mail.js";
 import type { OutboxRow, OutboxState } from "./entities/review.js";
+import { writeBlob } from "./blobs.js";
 import { appendEvent } from "./events.js";
 import { enqueueJob } from "./jobs.js";
+import { dbDate, fromDbDate, placeholders, select, type SqlValue } from "./sql.js";
 import type { Store } from "./store.js";
 
 /**
@@ -54,8 +56,15 @@ export type OutboxMove =
  * not allow (an `uncertain` entry to `sending`, anything out of `sent`) changes nothing. Appends the
  * event `outbox.<new state>` { outboxId, from, event } in the same transaction.
  */
-export async function moveOutbox(em: EntityManager, id: number, event: OutboxEvent, patch: OutboxPatch = {}): Promise<OutboxMove> {
-  const row = await lockOutbox(em, id);
+export async function moveOutbox(
+  em: EntityManager,
+  id: number,
+  event: OutboxEvent,
+  patch: OutboxPatch = {},
+  /** The entry as this transaction locked it already (lockOutbox): not read again. */
+  locked?: OutboxRow,
+): Promise<OutboxMove> {
+  const row = locked ?? (await lockOutbox(em, id));
   if (!row) return { ok: false, state: null };
   const next = tryOutboxTransition(row.state, event);
   if (next === null) return { ok: false, state: row.state };
@@ -71,12 +80,16 @@ export async function moveOutbox(em: EntityManager, id: number, event: OutboxEve
 /**
  * Takes a `queued` or `retrying` entry whose time has come to send it now (`sending`, attempts + 1).
  * Null when it is not claimable (another worker has it, it is final, uncertain or cancelled) or not due yet.
+ * With `raw`, an entry without stored bytes gets them (a blob) in the same transaction and the same
+ * update as the claim: stored before a byte goes out, and nothing is written for an entry not claimed.
  */
-export async function claimOutboxForSend(em: EntityManager, id: number, now: Date = new Date()): Promise<OutboxRow | null> {
+export async function claimOutboxForSend(em: EntityManager, id: number, now: Date = new Date(), raw?: Buffer): Promise<OutboxRow | null> {
   const row = await lockOutbox(em, id);
   if (!row || tryOutboxTransition(row.state, "claim") === null) return null;
   if (row.nextAttemptAt && row.nextAttemptAt.getTime() > now.getTime()) return null;
-  const moved = await moveOutbox(em, id, "claim", { attempts: row.attempts + 1, nextAttemptAt: null });
+  const patch: OutboxPatch = { attempts: row.attempts + 1, nextAttemptAt: null };
+  if (raw && row.rawBlobId === null) patch.rawBlobId = await writeBlob(em, raw);
+  const moved = await moveOutbox(em, id, "claim", patch, row);
   return moved.ok ? moved.row : null;
 }
 
@@ -127,22 +140,35 @@ export async function dueOutboxIds(em: EntityManager, now: Date, limit = 500): P
 /**
  * When each recipient (to and cc, keyed by recipientKey) was sent a reply since `since`: entries sent
  * after it, and entries being sent right now (counted at their last change), for the per-recipient cap
- * (src/core/outbound/rateCap.ts). `except` leaves out the entry being decided on.
+ * (src/core/outbound/rateCap.ts). `recipients` limits it to those keys (one indexed query over
+ * outbox_recipients; omitted: every recipient); `except` leaves out the entry being decided on.
  */
-export async function sendTimesByRecipient(em: EntityManager, since: Date, except?: number): Promise<Map<string, Date[]>> {
-  const repo = em.getRepository<OutboxRow>("Outbox");
-  const select = { id: true, to: true, cc: true, sentAt: true, updatedAt: true } as const;
-  const rows = [
-    ...(await repo.find({ where: { state: "sent", sentAt: MoreThan(since) }, select })),
-    ...(await repo.find({ where: { state: "sending" }, select })),
-  ];
+export async function sendTimesByRecipient(
+  em: EntityManager,
+  since: Date,
+  options: { recipients?: readonly string[]; except?: number } = {},
+): Promise<Map<string, Date[]>> {
   const out = new Map<string, Date[]>();
+  const keys = options.recipients ? [...new Set(options.recipients.map(recipientKey))] : null;
+  if (keys && keys.length === 0) return out;
+  const params: SqlValue[] = [dbDate(since)];
+  let where = "((o.`state` = 'sent' AND o.`sentAt` > ?) OR o.`state` = 'sending')";
+  if (keys) {
+    where += ` AND r.\`recipientKey\` IN ${placeholders(keys.length)}`;
+    params.push(...keys);
+  }
+  if (options.except !== undefined) {
+    where += " AND r.`outboxId` <> ?";
+    params.push(options.except);
+  }
+  const rows = await select<{ k: string; sentAt: unknown; updatedAt: unknown }>(
+    em,
+    `SELECT r.\`recipientKey\` AS k, o.\`sentAt\` AS sentAt, o.\`updatedAt\` AS updatedAt FROM \`outbox_recipients\` r JOIN \`outbox\` o ON o.\`id\` = r.\`outboxId\` WHERE ${where}`,
+    params,
+  );
   for (const r of rows) {
-    if (r.id === except) continue;
-    const at = r.sentAt ?? r.updatedAt;
-    for (const a of new Set([...r.to, ...r.cc].map((x) => recipientKey(x.address)))) {
-      (out.get(a) ?? out.set(a, []).get(a)!).push(at);
-    }
+    const at = fromDbDate(r.sentAt ?? r.updatedAt);
+    (out.get(r.k) ?? out.set(r.k, []).get(r.k)!).push(at);
   }
   return out;
 }

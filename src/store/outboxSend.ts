@@ -24,15 +24,19 @@ export const AFTER_SEND_JOBS = {
 
 /**
  * Queues the after-send jobs of an entry that is now `sent`, in the caller's transaction (the one that
- * moved it to `sent`). `fileSent: false` when the message is in the Sent folder already (found there).
- * Each job exists at most once per entry.
+ * moved it to `sent`): `record` always, `fileSent` / `markAnswered` only when they have work
+ * (src/core/outbound/afterSend.ts decides). Each job exists at most once per entry.
  */
 export async function enqueueAfterSend(
   em: EntityManager,
   outboxId: number,
-  options: { fileSent: boolean; maxAttempts: number },
+  options: { fileSent: boolean; markAnswered: boolean; maxAttempts: number },
 ): Promise<void> {
-  const types = [...(options.fileSent ? [AFTER_SEND_JOBS.fileSent] : []), AFTER_SEND_JOBS.markAnswered, AFTER_SEND_JOBS.record];
+  const types = [
+    ...(options.fileSent ? [AFTER_SEND_JOBS.fileSent] : []),
+    ...(options.markAnswered ? [AFTER_SEND_JOBS.markAnswered] : []),
+    AFTER_SEND_JOBS.record,
+  ];
   for (const type of types) {
     await enqueueJob(em, { type, payload: { outboxId }, priority: 50, maxAttempts: options.maxAttempts, uniqueKey: `${type}:${outboxId}` });
   }
@@ -67,11 +71,13 @@ export async function interruptedSends(em: EntityManager, staleBefore: Date | nu
 }
 
 /** `uncertain` entries of a mailbox: what the Sent-folder check looks for. */
-export async function uncertainEntries(store: Store): Promise<Pick<OutboxRow, "id" | "mailboxId" | "messageId" | "conversationId">[]> {
+export async function uncertainEntries(
+  store: Store,
+): Promise<Pick<OutboxRow, "id" | "mailboxId" | "messageId" | "conversationId" | "answeredMessageRowId">[]> {
   return store.read((em) =>
     em.getRepository<OutboxRow>("Outbox").find({
       where: { state: "uncertain" },
-      select: { id: true, mailboxId: true, messageId: true, conversationId: true },
+      select: { id: true, mailboxId: true, messageId: true, conversationId: true, answeredMessageRowId: true },
       order: { id: "ASC" },
     }),
   );

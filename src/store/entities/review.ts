@@ -114,6 +114,16 @@ export interface OutboxRow {
   updatedAt: Date;
 }
 
+/**
+ * One recipient (to or cc) of an outbox entry, keyed as the per-recipient cap counts it
+ * (src/core/outbound/rateCap.ts `recipientKey`): written at approval with the entry, so the cap counts
+ * the sends to this entry's recipients with one indexed query instead of reading every recent entry.
+ */
+export interface OutboxRecipientRow {
+  outboxId: number;
+  recipientKey: string;
+}
+
 export interface UserRow {
   id: number;
   email: string;
@@ -245,6 +255,16 @@ export function reviewEntities(dialect: Dialect) {
     ],
   });
 
+  const OutboxRecipient = new EntitySchema<OutboxRecipientRow>({
+    name: "OutboxRecipient",
+    tableName: "outbox_recipients",
+    columns: {
+      outboxId: c.int({ primary: true }),
+      recipientKey: c.string(320, { primary: true }),
+    },
+    indices: [{ name: "IDX_outbox_recipient_key", columns: ["recipientKey", "outboxId"] }],
+  });
+
   const User = new EntitySchema<UserRow>({
     name: "User",
     tableName: "users",
@@ -285,5 +305,5 @@ export function reviewEntities(dialect: Dialect) {
     indices: [{ name: "IDX_audit_subject", columns: ["subjectType", "subjectId"] }],
   });
 
-  return [Draft, Triage, Outbox, User, Session, Audit];
+  return [Draft, Triage, Outbox, OutboxRecipient, User, Session, Audit];
 }
