@@ -17,7 +17,7 @@ import type { MailboxRow, MessageRow } from "../store/entities/mail.js";
 import type { OutboxRow } from "../store/entities/review.js";
 import type { JobRow } from "../store/entities/work.js";
 import { appendEvent } from "../store/events.js";
-import { claimOutboxForSend, enqueueSend, findOutbox, moveOutbox, SEND_JOB, sendTimesByRecipient } from "../store/outbox.js";
+import { claimOutboxForSend, enqueueSend, findOutbox, moveOutbox, orphanedOutboxIds, SEND_JOB, sendTimesByRecipient } from "../store/outbox.js";
 import {
   AFTER_SEND_JOBS,
   answeredMessage,
@@ -55,8 +55,12 @@ const skipped = (reason: string): JobOutcome => ({ status: "skipped", reason });
  * `uncertain` entry is never sent again by this code — only the Sent-folder check (it went out) or a
  * person (`outbox resolve`) moves it.
  */
+/** How often the outbound role looks for replies whose send job died (see Outbound.requeueOrphans). */
+const ORPHAN_SWEEP_MS = 5 * 60_000;
+
 export class Outbound {
   private readonly pools = new Map<string, SmtpPool>();
+  private sweeper: NodeJS.Timeout | null = null;
   private readonly intake: Intake;
   private readonly log: Logger;
 
@@ -142,8 +146,37 @@ export class Outbound {
   }
 
   close(): void {
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = null;
     for (const p of this.pools.values()) p.close();
     this.pools.clear();
+  }
+
+  /**
+   * A reply whose send job was dead-lettered (its handler failed on every attempt, say while the
+   * database was failing) would wait in `queued` forever: it gets a new send job. Nothing can go out
+   * twice through this: the job sends the entry's stored bytes only after claiming it from
+   * queued/retrying, which a second job for the same entry finds already done.
+   */
+  async requeueOrphans(now: Date = new Date()): Promise<number[]> {
+    const ids = await this.deps.store.read((em) => orphanedOutboxIds(em));
+    const requeued: number[] = [];
+    for (const id of ids) {
+      const jobId = await this.deps.store.tx((em) =>
+        enqueueSend(em, id, { maxAttempts: this.deps.config.outbound.maxAttempts, uniqueKey: `send:outbox:${id}:requeued:${now.getTime()}` }),
+      );
+      if (jobId !== null) requeued.push(id);
+    }
+    if (requeued.length > 0) this.log.warn({ outboxIds: requeued }, "replies whose send job had died are queued for sending again");
+    return requeued;
+  }
+
+  /** Runs requeueOrphans now and every `everyMs` until close(); a failed sweep is logged and tried again later. */
+  startSweeps(everyMs = ORPHAN_SWEEP_MS): void {
+    const sweep = () => void this.requeueOrphans().catch((err: unknown) => this.log.warn({ err }, "the sweep for replies without a send job failed"));
+    sweep();
+    this.sweeper = setInterval(sweep, everyMs);
+    this.sweeper.unref();
   }
 
   private pool(mailbox: MailboxConfig): SmtpPool {

@@ -138,6 +138,27 @@ export async function dueOutboxIds(em: EntityManager, now: Date, limit = 500): P
 }
 
 /**
+ * Entries waiting to be sent (queued, retrying) that no send job will pick up any more: their job was
+ * dead-lettered (its handler failed on every attempt, e.g. while the database or the disk was failing).
+ * Every send job's unique key is `send:outbox:<id>` or `send:outbox:<id>:…`, and an entry is always moved
+ * to queued/retrying in the same transaction that queues its job, so an entry with no queued or running
+ * job under such a key is orphaned.
+ */
+export async function orphanedOutboxIds(em: EntityManager, limit = 500): Promise<number[]> {
+  const sqlite = em.connection.driver.options.type === "better-sqlite3";
+  const exact = sqlite ? "'send:outbox:' || o.`id`" : "CONCAT('send:outbox:', o.`id`)";
+  const prefixed = sqlite ? "'send:outbox:' || o.`id` || ':%'" : "CONCAT('send:outbox:', o.`id`, ':%')";
+  const rows = await select<{ id: number }>(
+    em,
+    "SELECT o.`id` AS `id` FROM `outbox` o WHERE o.`state` IN ('queued', 'retrying') AND NOT EXISTS (" +
+      "SELECT 1 FROM `jobs` j WHERE j.`type` = 'send' AND j.`state` IN ('queued', 'running') " +
+      `AND (j.\`uniqueKey\` = ${exact} OR j.\`uniqueKey\` LIKE ${prefixed})) ORDER BY o.\`id\` LIMIT ?`,
+    [limit],
+  );
+  return rows.map((r) => Number(r.id));
+}
+
+/**
  * When each recipient (to and cc, keyed by recipientKey) was sent a reply since `since`: entries sent
  * after it, and entries being sent right now (counted at their last change), for the per-recipient cap
  * (src/core/outbound/rateCap.ts). `recipients` limits it to those keys (one indexed query over

@@ -214,6 +214,21 @@ for (const dialect of dialects)
       assert.equal(peer.messages.length, 0);
     });
 
+    it("gives a reply whose send job died a new one, once, and sends it once", async () => {
+      const { outboxId } = await approvedReply({ body: "My job was dead-lettered." });
+      // Nothing to do while the approval's send job is queued.
+      assert.deepEqual(await h.outbound.requeueOrphans(), []);
+      // Its job dies (every attempt failed, e.g. while the database was failing): the entry stays queued.
+      await h.store.tx((em) => em.query("UPDATE `jobs` SET `state` = 'dead' WHERE `type` = 'send'"));
+      assert.deepEqual(await h.outbound.requeueOrphans(), [outboxId]);
+      // A later sweep (a later time: another unique key) finds the new job and queues nothing more.
+      assert.deepEqual(await h.outbound.requeueOrphans(new Date(Date.now() + 60_000)), [], "a second sweep finds the new job");
+      await h.start();
+      const entry = await h.settle(outboxId, ["sent", "failed", "uncertain"]);
+      assert.equal(entry.state, "sent");
+      assert.equal(peer.messages.length, 1);
+    });
+
     it("retries when the connection drops before DATA", async () => {
       const { outboxId } = await approvedReply({ body: "Dropped before data." });
       peer.dropBeforeDataNext(1);

@@ -96,6 +96,8 @@ export async function startCommand(opts: { roles: string }): Promise<void> {
   // Uncertain replies found in the Sent folder went out; the rest wait for a person. Not awaited: IMAP
   // may be slow or down, and sending must not wait for it.
   if (outbound) void outbound.checkUncertain().catch((err: unknown) => log.warn({ err }, "the Sent-folder check of uncertain replies failed"));
+  // Replies whose send job was dead-lettered get a new one, now and every few minutes.
+  outbound?.startSweeps();
   log.info({ roles, jobTypes: Object.keys(handlers), mailboxes: ctx.config.mailboxes.map((m) => m.name) }, "draftgate started");
 
   let stopping = false;
