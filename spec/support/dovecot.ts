@@ -68,6 +68,8 @@ export interface Dovecot {
   append(user: string, folder: string, raw: Buffer | string, flags?: string[], internalDate?: Date): Promise<number>;
   /** Appends many messages over ONE connection, one after another (creates the folder if missing). */
   appendMany(user: string, folder: string, raws: (Buffer | string)[]): Promise<void>;
+  /** Runs `fn` on a fresh plain-text connection logged in as `user`, then logs out (tests' look-ups). */
+  withClient<T>(user: string, fn: (client: ImapFlow) => Promise<T>): Promise<T>;
   /**
    * Deletes the folder and creates it again: it is empty, its UIDVALIDITY changes and UIDs start at 1
    * again. Other folders: IMAP DELETE + CREATE while the server runs. INBOX (which IMAP cannot delete):
@@ -622,7 +624,8 @@ class Instance implements Dovecot {
     return u.password;
   }
 
-  private async withClient<T>(user: string, fn: (client: ImapFlow) => Promise<T>): Promise<T> {
+  /** Runs `fn` on a fresh plain-text connection logged in as `user` (the harness's own, and tests' look-ups). */
+  async withClient<T>(user: string, fn: (client: ImapFlow) => Promise<T>): Promise<T> {
     this.requireRunning();
     const client = new ImapFlow({
       host: this.host,

@@ -82,20 +82,14 @@ export function testMessage(subject: string, opts: { from?: string; messageId?: 
 
 /** The subjects of a folder's messages by UID, read over a fresh connection ({} for a missing folder). */
 export async function folderSubjects(dovecot: Dovecot, user: string, folder: string): Promise<Map<number, string>> {
-  const { ImapFlow } = await import("imapflow");
-  const password = dovecot.users.find((u) => u.user === user)!.password;
-  const client = new ImapFlow({ host: dovecot.host, port: dovecot.port, secure: false, doSTARTTLS: false, auth: { user, pass: password }, logger: false });
-  await client.connect();
-  const out = new Map<number, string>();
-  try {
+  return dovecot.withClient(user, async (client) => {
+    const out = new Map<number, string>();
     if (!(await client.list()).some((m) => m.path === folder)) return out;
     const opened = await client.mailboxOpen(folder, { readOnly: true });
     if (opened.exists === 0) return out;
     for await (const m of client.fetch("1:*", { uid: true, envelope: true })) out.set(m.uid, m.envelope?.subject ?? "");
-  } finally {
-    await client.logout();
-  }
-  return out;
+    return out;
+  });
 }
 
 /** The sorted subjects of a folder (see folderSubjects). */

@@ -69,6 +69,8 @@ describe("the gateway process against a real Dovecot", function () {
     }
   });
 
+  // Runs in CI; skipped only with DRAFTGATE_TEST_MYSQL=off (a developer machine without MariaDB): lease
+  // takeover between processes needs MySQL, SQLite serves one process.
   (mysqlEnabled ? it : it.skip)("lets one of two processes poll a mailbox and the other take over within the lease TTL when it dies", async () => {
     const db = await freshMysql();
     const migrate = await runCli(["migrate"], { DATABASE_URL: db.url });

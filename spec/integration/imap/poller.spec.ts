@@ -74,19 +74,13 @@ describe("IMAP ingest against a real Dovecot", function () {
     config.mailboxes[0]!.imap!.port = tap.port;
     return tap;
   };
-  const seenFlags = async (): Promise<boolean[]> => {
-    const { ImapFlow } = await import("imapflow");
-    const client = new ImapFlow({ host: dovecot.host, port: dovecot.port, secure: false, auth: { user: "support", pass: "secret" }, logger: false });
-    await client.connect();
-    try {
+  const seenFlags = (): Promise<boolean[]> =>
+    dovecot.withClient("support", async (client) => {
       await client.mailboxOpen("INBOX", { readOnly: true });
       const flags: boolean[] = [];
       for await (const m of client.fetch("1:*", { flags: true })) flags.push(m.flags?.has("\\Seen") ?? false);
       return flags;
-    } finally {
-      await client.logout();
-    }
-  };
+    });
 
   it("delivers mail appended while the gateway is in IDLE without waiting for a poll", async () => {
     const config = imapTestConfig(dovecot, [{ name: "support", user: "support", password: "secret" }], { imap: { pollSeconds: 3600 } });
@@ -221,18 +215,13 @@ describe("IMAP ingest against a real Dovecot", function () {
     await dovecot.appendMany("support", "INBOX", [testMessage("move me 1"), testMessage("move me 2")]);
     const p = await start(config);
     await waitFor(async () => (await countMessages(db.store)) === 2, 20_000, "2 messages");
-    const { ImapFlow } = await import("imapflow");
-    const client = new ImapFlow({ host: dovecot.host, port: dovecot.port, secure: false, auth: { user: "support", pass: "secret" }, logger: false });
-    await client.connect();
-    try {
-      await waitFor(async () => {
+    await dovecot.withClient("support", (client) =>
+      waitFor(async () => {
         const inbox = await client.status("INBOX", { messages: true });
         const done = await client.status("Processed", { messages: true });
         return inbox !== false && done !== false && inbox.messages === 0 && done.messages === 2;
-      }, 10_000, "the move");
-    } finally {
-      await client.logout();
-    }
+      }, 10_000, "the move"),
+    );
     assert.equal(p.health.consecutiveFailures, 0);
   });
 });

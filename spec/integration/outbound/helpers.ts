@@ -1,5 +1,5 @@
 import { createHash, createVerify } from "node:crypto";
-import { ImapFlow } from "imapflow";
+import type { ImapFlow } from "imapflow";
 import { pino } from "pino";
 import { configSchema, type Config } from "../../../src/config/schema.js";
 import { Metrics } from "../../../src/obs/metrics.js";
@@ -185,45 +185,23 @@ export function customerMessage(o: {
 }
 
 /** Opens a user's folder on the test Dovecot (plain text) for a look; closes it again. */
-export async function withFolder<T>(dovecot: Dovecot, user: string, folder: string, fn: (c: ImapFlow) => Promise<T>): Promise<T> {
-  const c = new ImapFlow({
-    host: dovecot.host,
-    port: dovecot.port,
-    secure: false,
-    doSTARTTLS: false,
-    auth: { user, pass: "secret" },
-    logger: false,
-  });
-  await c.connect();
-  try {
+export function withFolder<T>(dovecot: Dovecot, user: string, folder: string, fn: (c: ImapFlow) => Promise<T>): Promise<T> {
+  return dovecot.withClient(user, async (c) => {
     await c.mailboxOpen(folder);
-    return await fn(c);
-  } finally {
-    await c.logout();
-  }
+    return fn(c);
+  });
 }
 
 /** The raw sources of a folder's messages (empty when the folder does not exist). */
-export async function folderSources(dovecot: Dovecot, user: string, folder: string): Promise<Buffer[]> {
-  const c = new ImapFlow({
-    host: dovecot.host,
-    port: dovecot.port,
-    secure: false,
-    doSTARTTLS: false,
-    auth: { user, pass: "secret" },
-    logger: false,
-  });
-  await c.connect();
-  try {
+export function folderSources(dovecot: Dovecot, user: string, folder: string): Promise<Buffer[]> {
+  return dovecot.withClient(user, async (c) => {
     if (!(await c.list()).some((f) => f.path === folder)) return [];
     const box = await c.mailboxOpen(folder, { readOnly: true });
     if (box.exists === 0) return [];
     const out: Buffer[] = [];
     for await (const m of c.fetch("1:*", { source: true })) if (m.source) out.push(m.source);
     return out;
-  } finally {
-    await c.logout();
-  }
+  });
 }
 
 /**
