@@ -249,6 +249,11 @@ export const configSchema = z
         backoffMaxSeconds: duration.default(3600),
         /** SMTP connections per mailbox, reused across replies (nodemailer SMTP connections, pooled). */
         maxConnections: z.number().int().min(1).max(32).default(2),
+        /**
+         * Send and after-send jobs one process runs at once (default: 4 × maxConnections, so that the
+         * next replies are being prepared while the connections carry others).
+         */
+        sendConcurrency: z.number().int().min(1).max(256).optional(),
         /** Connect, greeting and per-command socket timeout of an SMTP session. */
         smtpTimeoutSeconds: duration.default(60),
       })

@@ -17,10 +17,11 @@ import type { MailboxRow, MessageRow } from "../store/entities/mail.js";
 import type { OutboxRow } from "../store/entities/review.js";
 import type { JobRow } from "../store/entities/work.js";
 import { appendEvent } from "../store/events.js";
-import { claimOutboxForSend, enqueueSend, findOutbox, moveOutbox, orphanedOutboxIds, SEND_JOB, sendTimesByRecipient } from "../store/outbox.js";
+import { claimOutboxForSend, enqueueSend, moveOutbox, orphanedOutboxIds, SEND_JOB, sendTimesByRecipient } from "../store/outbox.js";
 import {
   AFTER_SEND_JOBS,
   answeredMessage,
+  sendContext,
   deferOutbox,
   enqueueAfterSend,
   interruptedSends,
@@ -29,7 +30,7 @@ import {
 } from "../store/outboxSend.js";
 import type { Store } from "../store/store.js";
 import { fileInSent, foundInSent, markAnswered } from "./imapSteps.js";
-import { buildReply, carriesApprovedBody } from "./message.js";
+import { replyBuilder, type ReplyBuilder } from "./replyBuilder.js";
 import { SmtpPool, SmtpSendError } from "./smtp.js";
 
 export interface OutboundDeps {
@@ -37,6 +38,8 @@ export interface OutboundDeps {
   config: Config;
   log: Logger;
   metrics?: Metrics;
+  /** Where replies are composed and checked (default: a worker thread where there is a second core). */
+  builder?: ReplyBuilder;
 }
 
 /** A mailbox without SMTP settings is looked at again this much later (its entries wait, visibly). */
@@ -63,9 +66,11 @@ export class Outbound {
   private sweeper: NodeJS.Timeout | null = null;
   private readonly intake: Intake;
   private readonly log: Logger;
+  private readonly builder: ReplyBuilder;
 
   constructor(private readonly deps: OutboundDeps) {
     this.log = deps.log.child({ component: "outbound" });
+    this.builder = deps.builder ?? replyBuilder();
     this.intake = new Intake(deps.store, intakeOptions(deps.config), (outcome, input) =>
       deps.metrics?.ingested.inc({
         outcome: outcome.kind === "stored" && outcome.automated ? "automated" : outcome.kind,
@@ -145,11 +150,12 @@ export class Outbound {
     return { resolved, open };
   }
 
-  close(): void {
+  async close(): Promise<void> {
     if (this.sweeper) clearInterval(this.sweeper);
     this.sweeper = null;
     for (const p of this.pools.values()) p.close();
     this.pools.clear();
+    await this.builder.close();
   }
 
   /**
@@ -159,7 +165,8 @@ export class Outbound {
    * queued/retrying, which a second job for the same entry finds already done.
    */
   async requeueOrphans(now: Date = new Date()): Promise<number[]> {
-    const ids = await this.deps.store.read((em) => orphanedOutboxIds(em));
+    // In a transaction: its two reads see one snapshot.
+    const ids = await this.deps.store.tx((em) => orphanedOutboxIds(em));
     const requeued: number[] = [];
     for (const id of ids) {
       const jobId = await this.deps.store.tx((em) =>
@@ -205,13 +212,9 @@ export class Outbound {
     const id = Number(job.payload.outboxId);
     if (!Number.isInteger(id)) return { status: "failed", error: "send job without an outboxId", permanent: true };
     // What the send needs, in one read: the entry, its mailbox and the message it answers.
-    const loaded = await store.read(async (em) => {
-      const e = await findOutbox(em, id);
-      if (!e || !isClaimable(e.state)) return { entry: e, mailboxRow: null, answered: null };
-      return { entry: e, mailboxRow: await mailboxOf(em, e), answered: await answeredMessage(em, e.answeredMessageRowId) };
-    });
+    const loaded = await store.read((em) => sendContext(em, id));
+    if (!loaded) return skipped(`outbox entry ${id} does not exist`);
     const entry = loaded.entry;
-    if (!entry) return skipped(`outbox entry ${id} does not exist`);
     if (entry.state === "sending") {
       // A run of this very job got the entry that far and then died or lost its lease: whether the
       // server got the message is unknown.
@@ -229,8 +232,8 @@ export class Outbound {
     if (entry.nextAttemptAt && entry.nextAttemptAt.getTime() > now.getTime())
       return skipped(`outbox entry ${id} is not due before ${entry.nextAttemptAt.toISOString()}`);
 
-    const mailboxConfig = this.deps.config.mailboxes.find((m) => m.name === loaded.mailboxRow!.name);
-    const mailbox = mailboxConfig ? { row: loaded.mailboxRow!, config: mailboxConfig } : null;
+    const mailboxConfig = this.deps.config.mailboxes.find((m) => m.name === loaded.mailbox.name);
+    const mailbox = mailboxConfig ? { row: loaded.mailbox, config: mailboxConfig } : null;
     const name = mailbox?.row.name ?? String(entry.mailboxId);
     if (!mailbox?.config.smtp) {
       const at = new Date(now.getTime() + NO_SMTP_RETRY_MS);
@@ -254,14 +257,17 @@ export class Outbound {
     // The exact bytes: built once and stored; a retry or a resend sends the stored bytes again.
     let raw: Buffer;
     let envelope = { from: entry.fromAddress, to: [...entry.to, ...entry.cc].map((a) => a.address) };
+    let carriesBody: boolean;
     if (entry.rawBlobId !== null) {
       raw = await store.read((em) => readBlob(em, entry.rawBlobId!));
+      carriesBody = await this.builder.check(raw, entry.body);
     } else {
-      const built = await buildReply(entry, mailbox.config, answered, now);
+      const built = await this.builder.build(entry, mailbox.config, answered, now);
       raw = built.raw;
       envelope = built.envelope;
+      carriesBody = built.carriesBody;
     }
-    if (!(await carriesApprovedBody(raw, entry.body))) {
+    if (!carriesBody) {
       return this.refuse(
         entry,
         name,
@@ -314,9 +320,12 @@ export class Outbound {
 
     try {
       const accepted = await this.pool(mailbox.config).send(envelope, raw, ctx.signal);
+      // The entry is sent, its after-send jobs exist and this job is done: one commit.
+      let completed = false;
       const moved = await store.tx(async (em) => {
         const m = await moveOutbox(em, id, "accepted", { sentAt: new Date(), lastError: null });
         if (m.ok) await enqueueAfterSend(em, id, { ...afterSendWork(mailbox.config, answered), maxAttempts: config.jobs.maxAttempts });
+        completed = ctx.completeIn ? await ctx.completeIn(em) : false;
         return m;
       });
       if (!moved.ok)
@@ -326,7 +335,7 @@ export class Outbound {
         );
       this.count(name, "sent");
       this.log.info({ outboxId: id, messageId: entry.messageId, attempt: row.attempts, response: accepted.response }, "reply sent");
-      return done;
+      return { status: "done", completed };
     } catch (err) {
       const fullySent = err instanceof SmtpSendError ? err.bodyFullySent : true;
       const c = classifyDeliveryError(smtpErrorFields(err), { bodyFullySent: fullySent });
@@ -399,12 +408,12 @@ export class Outbound {
     job: JobRow,
   ): Promise<{ entry: OutboxRow; raw: Buffer; mailbox: { row: MailboxRow; config: MailboxConfig | null } } | string> {
     const id = Number(job.payload.outboxId);
-    const entry = await this.deps.store.read((em) => findOutbox(em, id));
-    if (!entry) return `outbox entry ${id} does not exist`;
+    const loaded = await this.deps.store.read((em) => sendContext(em, id));
+    if (!loaded) return `outbox entry ${id} does not exist`;
+    const { entry, mailbox: row } = loaded;
     if (entry.state !== "sent") return `outbox entry ${id} is ${entry.state}, not sent`;
     if (entry.rawBlobId === null) return `outbox entry ${id} has no stored bytes`;
     const raw = await this.deps.store.read((em) => readBlob(em, entry.rawBlobId!));
-    const row = await this.deps.store.read((em) => mailboxOf(em, entry));
     return { entry, raw, mailbox: { row, config: this.deps.config.mailboxes.find((m) => m.name === row.name) ?? null } };
   }
 

@@ -1,25 +1,46 @@
 import { randomUUID } from "node:crypto";
+import type { EntityManager } from "typeorm";
 import { hostname } from "node:os";
 import { retryDelayMs } from "../core/backoff.js";
 import type { Logger } from "../obs/logger.js";
 import type { Metrics } from "../obs/metrics.js";
 import type { JobRow } from "../store/entities/work.js";
-import { claimJobs, completeJob, failJob, releaseJob, renewJobLease } from "../store/jobs.js";
+import { claimJobs, completeJob, completeJobIn, failJob, releaseJob, renewJobLease } from "../store/jobs.js";
 import type { Store } from "../store/store.js";
 
-/** What a handler reports for expected branches; it throws only on faults (which are retried). */
-export type JobOutcome = { status: "done" } | { status: "skipped"; reason: string } | { status: "failed"; error: string; permanent: boolean };
+/**
+ * What a handler reports for expected branches; it throws only on faults (which are retried).
+ * `completed`: the handler marked the job done in its own last transaction (JobContext.completeIn) and
+ * that transaction committed, so the worker has nothing left to record.
+ */
+export type JobOutcome =
+  { status: "done"; completed?: boolean } | { status: "skipped"; reason: string } | { status: "failed"; error: string; permanent: boolean };
 
 export interface JobContext {
   /** Aborted when the worker shuts down past its grace period or loses the lease. */
   signal: AbortSignal;
   log: Logger;
+  /**
+   * Marks the job done inside the handler's transaction `em` (done exactly when its work commits);
+   * false when this worker no longer holds it. After that transaction commits, return
+   * `{ status: "done", completed: true }`. Absent when the handler runs without a worker.
+   */
+  completeIn?(em: EntityManager): Promise<boolean>;
 }
 
 export type JobHandler = (job: JobRow, ctx: JobContext) => Promise<JobOutcome | void>;
 
-export interface WorkerOptions {
+/** Job types that share a limit of their own (the LLM's sequences, the SMTP pools), apart from `concurrency`. */
+export interface JobGroup {
+  types: string[];
   concurrency: number;
+}
+
+export interface WorkerOptions {
+  /** Jobs at once of the types in no group. */
+  concurrency: number;
+  /** Types with a limit of their own; a type in no group counts against `concurrency`. */
+  groups?: JobGroup[];
   leaseMs: number;
   pollIntervalMs: number;
   backoffBaseMs: number;
@@ -29,6 +50,7 @@ export interface WorkerOptions {
 }
 
 interface Running {
+  group: number;
   job: JobRow;
   abort: AbortController;
   done: Promise<void>;
@@ -43,6 +65,8 @@ interface Running {
 export class Worker {
   readonly owner: string;
   private readonly running = new Map<number, Running>();
+  /** Index 0: the types in no group, under `concurrency`; then one per group. */
+  private readonly groups: JobGroup[];
   private stopping = false;
   private loop: Promise<void> | null = null;
   private wakeUp: (() => void) | null = null;
@@ -55,6 +79,9 @@ export class Worker {
     private readonly metrics?: Metrics,
   ) {
     this.owner = options.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    const grouped = (options.groups ?? []).map((g) => ({ types: g.types.filter((t) => t in handlers), concurrency: g.concurrency }));
+    const inGroup = new Set(grouped.flatMap((g) => g.types));
+    this.groups = [{ types: Object.keys(handlers).filter((t) => !inGroup.has(t)), concurrency: options.concurrency }, ...grouped];
   }
 
   start(): void {
@@ -85,20 +112,31 @@ export class Worker {
   }
 
   private async run(): Promise<void> {
-    const types = Object.keys(this.handlers);
     while (!this.stopping) {
-      const free = this.options.concurrency - this.running.size;
-      let claimed: JobRow[] = [];
-      if (free > 0) {
+      let claimedAny = false;
+      let full = true;
+      for (const [group, g] of this.groups.entries()) {
+        if (g.types.length === 0) continue;
+        const free = g.concurrency - this.runningIn(group);
+        if (free <= 0) continue;
+        full = false;
+        let claimed: JobRow[] = [];
         try {
-          claimed = await claimJobs(this.store, { types, owner: this.owner, limit: free, leaseMs: this.options.leaseMs });
+          claimed = await claimJobs(this.store, { types: g.types, owner: this.owner, limit: free, leaseMs: this.options.leaseMs });
         } catch (err) {
           this.log.error({ err }, "claiming jobs failed; will retry");
         }
+        for (const job of claimed) this.execute(job, group);
+        if (claimed.length > 0) claimedAny = true;
       }
-      for (const job of claimed) this.execute(job);
-      if (claimed.length === 0 || this.running.size >= this.options.concurrency) await this.idle();
+      if (!claimedAny || full) await this.idle();
     }
+  }
+
+  private runningIn(group: number): number {
+    let n = 0;
+    for (const r of this.running.values()) if (r.group === group) n++;
+    return n;
   }
 
   private idle(): Promise<void> {
@@ -113,24 +151,28 @@ export class Worker {
     });
   }
 
-  private execute(job: JobRow): void {
+  private execute(job: JobRow, group: number): void {
     const abort = new AbortController();
-    const entry: Running = { job, abort, done: Promise.resolve(), finished: false };
+    const entry: Running = { group, job, abort, done: Promise.resolve(), finished: false };
     const log = this.log.child({ job: job.id, type: job.type, attempt: job.attempts });
-    const renew = setInterval(() => {
-      renewJobLease(this.store, job, this.owner, this.options.leaseMs)
-        .then((held) => {
-          if (!held && !entry.finished) abort.abort(new Error("lease lost"));
-        })
-        .catch((err) => log.warn({ err }, "lease renewal failed"));
-    }, Math.max(100, this.options.leaseMs / 3));
+    const renew = setInterval(
+      () => {
+        renewJobLease(this.store, job, this.owner, this.options.leaseMs)
+          .then((held) => {
+            if (!held && !entry.finished) abort.abort(new Error("lease lost"));
+          })
+          .catch((err) => log.warn({ err }, "lease renewal failed"));
+      },
+      Math.max(100, this.options.leaseMs / 3),
+    );
     renew.unref();
 
     entry.done = (async () => {
       let outcome: JobOutcome | void = undefined;
       let fault: unknown = null;
       try {
-        outcome = await this.handlers[job.type]!(job, { signal: abort.signal, log });
+        const completeIn = (em: EntityManager) => completeJobIn(em, job, this.owner);
+        outcome = await this.handlers[job.type]!(job, { signal: abort.signal, log, completeIn });
       } catch (err) {
         fault = err;
       }
@@ -153,6 +195,10 @@ export class Worker {
     if (shutdown && (fault || outcome?.status === "failed")) {
       await releaseJob(this.store, job, this.owner);
       count("released");
+      return;
+    }
+    if (!fault && outcome?.status === "done" && outcome.completed) {
+      count("done");
       return;
     }
     if (!fault && (!outcome || outcome.status !== "failed")) {

@@ -79,6 +79,9 @@ export async function buildDataSource(url: string, options: { logging?: boolean 
       type: "better-sqlite3",
       database: memory ? ":memory:" : resolve(loc.target),
       enableWAL: !memory,
+      // Every hot statement is prepared once and kept (TypeORM's default keeps 100, first in first out,
+      // and the query builder's texts pushed the hot ones out).
+      statementCacheSize: 1000,
       // NORMAL is durable across process crashes in WAL mode; only an OS crash can lose the last commit.
       prepareDatabase: (db: { pragma: (s: string) => unknown }) => {
         db.pragma("synchronous = NORMAL");

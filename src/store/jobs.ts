@@ -1,6 +1,18 @@
 import type { EntityManager } from "typeorm";
 import type { JobRow } from "./entities/work.js";
-import { dbDate, dbJson, insertReturningId, isDeadlock, isUniqueViolation, run, type SqlValue } from "./sql.js";
+import {
+  dbDate,
+  dbJson,
+  fromDbDate,
+  insertReturningId,
+  isDeadlock,
+  isUniqueViolation,
+  placeholders,
+  run,
+  runChanges,
+  select,
+  type SqlValue,
+} from "./sql.js";
 import type { Store } from "./store.js";
 
 /**
@@ -24,7 +36,16 @@ const COLUMNS = "(`type`, `payload`, `state`, `priority`, `runAt`, `attempts`, `
 const ROW = "(?, ?, 'queued', ?, ?, 0, ?, ?, ?, ?)";
 
 function jobParams(job: NewJob, now: string): SqlValue[] {
-  return [job.type, dbJson(job.payload), job.priority ?? 100, dbDate(job.runAt ?? new Date()), job.maxAttempts, job.uniqueKey ?? null, now, now];
+  return [
+    job.type,
+    dbJson(job.payload),
+    job.priority ?? 100,
+    dbDate(job.runAt ?? new Date()),
+    job.maxAttempts,
+    job.uniqueKey ?? null,
+    now,
+    now,
+  ];
 }
 
 /**
@@ -49,7 +70,11 @@ export async function enqueueJob(em: EntityManager, job: NewJob): Promise<number
 export async function enqueueNewJobs(em: EntityManager, jobs: NewJob[]): Promise<void> {
   if (jobs.length === 0) return;
   const now = dbDate(new Date());
-  await run(em, `INSERT INTO \`jobs\` ${COLUMNS} VALUES ${jobs.map(() => ROW).join(", ")}`, jobs.flatMap((j) => jobParams(j, now)));
+  await run(
+    em,
+    `INSERT INTO \`jobs\` ${COLUMNS} VALUES ${jobs.map(() => ROW).join(", ")}`,
+    jobs.flatMap((j) => jobParams(j, now)),
+  );
 }
 
 export interface ClaimOptions {
@@ -77,52 +102,122 @@ export async function claimJobs(store: Store, o: ClaimOptions): Promise<JobRow[]
   }
 }
 
-async function claimOnce(store: Store, o: ClaimOptions): Promise<JobRow[]> {
-  // READ COMMITTED on MySQL: at REPEATABLE READ the SKIP LOCKED scan also takes gap locks at the end of
-  // the index, and two claimers then deadlock on their UPDATEs.
-  return store.tx(async (em) => {
-    const now = o.now ?? new Date();
-    const qb = em
-      .getRepository<JobRow>("Job")
-      .createQueryBuilder("j")
-      .where("j.type IN (:...types)", { types: o.types })
-      .andWhere("((j.state = 'queued' AND j.runAt <= :now) OR (j.state = 'running' AND j.leaseUntil < :now))", { now })
-      .orderBy("j.priority", "ASC")
-      .addOrderBy("j.runAt", "ASC")
-      .addOrderBy("j.id", "ASC")
-      .limit(o.limit);
-    if (store.dialect === "mysql") qb.setLock("pessimistic_write").setOnLocked("skip_locked");
-    const rows = await qb.getMany();
-    const claimed: JobRow[] = [];
-    for (const job of rows) {
-      if (job.state === "running" && job.attempts >= job.maxAttempts) {
-        // Its last allowed run died mid-way (crash, kill -9): dead-letter rather than loop forever.
-        await finish(em, job.id, { state: "dead", lastError: "lease expired on the last attempt (the worker died or hung)" });
-        continue;
-      }
-      const leaseUntil = new Date(now.getTime() + o.leaseMs);
-      await em.getRepository<JobRow>("Job").update(
-        { id: job.id },
-        { state: "running", leaseOwner: o.owner, leaseUntil, attempts: job.attempts + 1 },
-      );
-      claimed.push({ ...job, state: "running", leaseOwner: o.owner, leaseUntil, attempts: job.attempts + 1 });
-    }
-    return claimed;
-  }, { isolation: "READ COMMITTED" });
+const JOB_COLUMNS =
+  "`id`, `type`, `payload`, `state`, `priority`, `runAt`, `attempts`, `maxAttempts`, `leaseOwner`, `leaseUntil`, `lastError`, `uniqueKey`, `createdAt`, `updatedAt`";
+
+type RawJob = Omit<JobRow, "payload" | "runAt" | "leaseUntil" | "createdAt" | "updatedAt"> & {
+  payload: unknown;
+  runAt: unknown;
+  leaseUntil: unknown;
+  createdAt: unknown;
+  updatedAt: unknown;
+};
+
+/** A jobs row read with plain SQL: JSON text on SQLite (an object from mysql2), datetimes as Dates. */
+function toJob(r: RawJob): JobRow {
+  return {
+    ...r,
+    id: Number(r.id),
+    payload: (typeof r.payload === "string" ? JSON.parse(r.payload) : r.payload) as Record<string, unknown>,
+    runAt: fromDbDate(r.runAt),
+    leaseUntil: r.leaseUntil === null ? null : fromDbDate(r.leaseUntil),
+    createdAt: fromDbDate(r.createdAt),
+    updatedAt: fromDbDate(r.updatedAt),
+  };
 }
 
-async function finish(em: EntityManager, id: number, patch: { state: JobRow["state"]; lastError: string }): Promise<void> {
-  await em.getRepository<JobRow>("Job").update({ id }, { leaseOwner: null, leaseUntil: null, ...patch });
+/**
+ * One claim, in plain SQL (this runs once per job; the query builder cost more than the statements).
+ * Candidates in one statement: running jobs whose lease ran out (their worker died; IDX_job_lease),
+ * then, for each type the worker handles, its first `limit` due queued jobs by (priority, runAt, id) —
+ * an ordered walk of IDX_job_queue (state, type, priority, runAt; every index ends with the primary
+ * key) that stops at the limit — merged, and the first `limit` taken. Neither a long queue nor
+ * thousands of queued jobs of types this worker does not handle (an LLM backlog next to the outbound
+ * role) make a claim read more than (types + 1) × limit rows; a single OR-ed, sorted select collected
+ * and sorted every due job. The chosen rows are then read by primary key, re-checked and, on MySQL,
+ * locked FOR UPDATE SKIP LOCKED (a row another worker holds is skipped; the worker finds the rest on
+ * its next poll), at READ COMMITTED: at REPEATABLE READ the scan would also take gap locks, and two
+ * claimers then deadlock on their UPDATEs.
+ */
+async function claimOnce(store: Store, o: ClaimOptions): Promise<JobRow[]> {
+  const mysql = store.dialect === "mysql";
+  return store.tx(
+    async (em) => {
+      const now = dbDate(o.now ?? new Date());
+      const candidates = await claimCandidates(em, o.types, now, mysql ? o.limit * 2 : o.limit);
+      if (candidates.length === 0) return [];
+      const rows = (
+        await select<RawJob>(
+          em,
+          `SELECT ${JOB_COLUMNS} FROM \`jobs\` WHERE \`id\` IN ${placeholders(candidates.length)} ` +
+            "AND (`state` = 'queued' OR (`state` = 'running' AND `leaseUntil` < ?)) " +
+            `ORDER BY \`state\` = 'queued', \`priority\`, \`runAt\`, \`id\` LIMIT ?${mysql ? " FOR UPDATE SKIP LOCKED" : ""}`,
+          [...candidates, now, o.limit],
+        )
+      ).map(toJob);
+      const take: JobRow[] = [];
+      for (const job of rows) {
+        if (job.state === "running" && job.attempts >= job.maxAttempts) {
+          // Its last allowed run died mid-way (crash, kill -9): dead-letter rather than loop forever.
+          await finish(em, job.id, "dead", "lease expired on the last attempt (the worker died or hung)");
+        } else take.push(job);
+      }
+      if (take.length === 0) return [];
+      const leaseUntil = new Date((o.now ?? new Date()).getTime() + o.leaseMs);
+      await run(
+        em,
+        `UPDATE \`jobs\` SET \`state\` = 'running', \`leaseOwner\` = ?, \`leaseUntil\` = ?, \`attempts\` = \`attempts\` + 1, \`updatedAt\` = ? WHERE \`id\` IN ${placeholders(take.length)}`,
+        [o.owner, dbDate(leaseUntil), now, ...take.map((j) => j.id)],
+      );
+      return take.map((job) => ({ ...job, state: "running" as const, leaseOwner: o.owner, leaseUntil, attempts: job.attempts + 1 }));
+    },
+    { isolation: "READ COMMITTED" },
+  );
 }
+
+/**
+ * Ids of up to `want` claimable jobs of `types`, most urgent first: expired leases (ahead of
+ * everything), then due queued jobs by priority, runAt, id. Not locked; claimOnce re-checks them.
+ */
+async function claimCandidates(em: EntityManager, types: string[], now: string, want: number): Promise<number[]> {
+  const expired =
+    `SELECT * FROM (SELECT \`id\`, -1 AS \`priority\`, \`leaseUntil\` AS \`runAt\` FROM \`jobs\` WHERE \`state\` = 'running' ` +
+    `AND \`leaseUntil\` < ? AND \`type\` IN ${placeholders(types.length)} ORDER BY \`leaseUntil\` LIMIT ?) x`;
+  const perType = types.map(
+    (_, i) =>
+      `SELECT * FROM (SELECT \`id\`, \`priority\`, \`runAt\` FROM \`jobs\` WHERE \`state\` = 'queued' AND \`type\` = ? ` +
+      `AND \`runAt\` <= ? ORDER BY \`priority\`, \`runAt\`, \`id\` LIMIT ?) t${i}`,
+  );
+  const rows = await select<{ id: number }>(
+    em,
+    `SELECT u.\`id\` AS \`id\` FROM (${[expired, ...perType].join(" UNION ALL ")}) u ORDER BY u.\`priority\`, u.\`runAt\`, u.\`id\` LIMIT ?`,
+    [now, ...types, want, ...types.flatMap((t) => [t, now, want]), want],
+  );
+  return rows.map((r) => Number(r.id));
+}
+
+async function finish(em: EntityManager, id: number, state: JobRow["state"], lastError: string): Promise<void> {
+  await run(
+    em,
+    "UPDATE `jobs` SET `state` = ?, `leaseOwner` = NULL, `leaseUntil` = NULL, `lastError` = ?, `updatedAt` = ? WHERE `id` = ?",
+    [state, lastError, dbDate(new Date()), id],
+  );
+}
+
+/** The WHERE of a state change that only touches a job this owner still holds (a stolen lease wins). */
+const HELD = "`id` = ? AND `leaseOwner` = ? AND `state` = 'running'";
 
 /** Extends the lease of a job this owner still holds; false when it was lost. */
 export async function renewJobLease(store: Store, job: JobRow, owner: string, leaseMs: number): Promise<boolean> {
-  return store.tx(async (em) => {
-    const res = await em
-      .getRepository<JobRow>("Job")
-      .update({ id: job.id, leaseOwner: owner, state: "running" }, { leaseUntil: new Date(Date.now() + leaseMs) });
-    return (res.affected ?? 0) > 0;
-  });
+  return store.tx(
+    async (em) =>
+      (await runChanges(em, `UPDATE \`jobs\` SET \`leaseUntil\` = ?, \`updatedAt\` = ? WHERE ${HELD}`, [
+        dbDate(new Date(Date.now() + leaseMs)),
+        dbDate(new Date()),
+        job.id,
+        owner,
+      ])) > 0,
+  );
 }
 
 /**
@@ -133,25 +228,29 @@ export async function renewJobLease(store: Store, job: JobRow, owner: string, le
  * run without a worker (never claimed) is held while nobody has claimed it.
  */
 export async function holdsJob(em: EntityManager, job: JobRow): Promise<boolean> {
-  const qb = em
-    .getRepository<JobRow>("Job")
-    .createQueryBuilder("j")
-    .select("j.id", "id")
-    .where("j.id = :id AND j.state = :state AND j.attempts = :attempts", { id: job.id, state: job.state, attempts: job.attempts })
-    .andWhere(job.leaseOwner === null ? "j.leaseOwner IS NULL" : "j.leaseOwner = :owner", { owner: job.leaseOwner });
   const type = em.connection.driver.options.type;
-  if (type === "mysql" || type === "mariadb") qb.setLock("pessimistic_write");
-  return (await qb.getRawMany()).length === 1;
+  const lock = type === "mysql" || type === "mariadb" ? " FOR UPDATE" : "";
+  const owner = job.leaseOwner === null ? "`leaseOwner` IS NULL" : "`leaseOwner` = ?";
+  const rows = await select<{ id: number }>(
+    em,
+    `SELECT \`id\` FROM \`jobs\` WHERE \`id\` = ? AND \`state\` = ? AND \`attempts\` = ? AND ${owner}${lock}`,
+    [job.id, job.state, job.attempts, ...(job.leaseOwner === null ? [] : [job.leaseOwner])],
+  );
+  return rows.length === 1;
 }
 
 /** Completion updates only touch a job this owner still holds (a stolen lease wins). */
 export async function completeJob(store: Store, job: JobRow, owner: string): Promise<boolean> {
-  return store.tx(async (em) => {
-    const res = await em
-      .getRepository<JobRow>("Job")
-      .update({ id: job.id, leaseOwner: owner, state: "running" }, { state: "done", leaseOwner: null, leaseUntil: null, lastError: null });
-    return (res.affected ?? 0) > 0;
-  });
+  return store.tx((em) => completeJobIn(em, job, owner));
+}
+
+/**
+ * Marks a job done inside the caller's transaction, so that it is done exactly when the work it did
+ * commits (and one commit fewer per job). Only a job this owner still holds; false when it was lost.
+ */
+export async function completeJobIn(em: EntityManager, job: JobRow, owner: string): Promise<boolean> {
+  const sql = `UPDATE \`jobs\` SET \`state\` = 'done', \`leaseOwner\` = NULL, \`leaseUntil\` = NULL, \`lastError\` = NULL, \`updatedAt\` = ? WHERE ${HELD}`;
+  return (await runChanges(em, sql, [dbDate(new Date()), job.id, owner])) > 0;
 }
 
 export async function failJob(
@@ -163,13 +262,19 @@ export async function failJob(
 ): Promise<"retry" | "dead" | "lost"> {
   return store.tx(async (em) => {
     const dead = retryAt === null || job.attempts >= job.maxAttempts;
-    const res = await em.getRepository<JobRow>("Job").update(
-      { id: job.id, leaseOwner: owner, state: "running" },
-      dead
-        ? { state: "dead", leaseOwner: null, leaseUntil: null, lastError: error.slice(0, 4000) }
-        : { state: "queued", runAt: retryAt, leaseOwner: null, leaseUntil: null, lastError: error.slice(0, 4000) },
-    );
-    if ((res.affected ?? 0) === 0) return "lost";
+    const now = dbDate(new Date());
+    const n = dead
+      ? await runChanges(
+          em,
+          `UPDATE \`jobs\` SET \`state\` = 'dead', \`leaseOwner\` = NULL, \`leaseUntil\` = NULL, \`lastError\` = ?, \`updatedAt\` = ? WHERE ${HELD}`,
+          [error.slice(0, 4000), now, job.id, owner],
+        )
+      : await runChanges(
+          em,
+          `UPDATE \`jobs\` SET \`state\` = 'queued', \`runAt\` = ?, \`leaseOwner\` = NULL, \`leaseUntil\` = NULL, \`lastError\` = ?, \`updatedAt\` = ? WHERE ${HELD}`,
+          [dbDate(retryAt), error.slice(0, 4000), now, job.id, owner],
+        );
+    if (n === 0) return "lost";
     return dead ? "dead" : "retry";
   });
 }
@@ -177,21 +282,21 @@ export async function failJob(
 /** Gives a claimed job back untouched (shutdown): the attempt is not counted. */
 export async function releaseJob(store: Store, job: JobRow, owner: string): Promise<void> {
   await store.tx(async (em) => {
-    await em
-      .getRepository<JobRow>("Job")
-      .update(
-        { id: job.id, leaseOwner: owner, state: "running" },
-        { state: "queued", leaseOwner: null, leaseUntil: null, attempts: Math.max(0, job.attempts - 1), runAt: new Date() },
-      );
+    const now = dbDate(new Date());
+    await runChanges(
+      em,
+      `UPDATE \`jobs\` SET \`state\` = 'queued', \`leaseOwner\` = NULL, \`leaseUntil\` = NULL, \`attempts\` = ?, \`runAt\` = ?, \`updatedAt\` = ? WHERE ${HELD}`,
+      [Math.max(0, job.attempts - 1), now, now, job.id, owner],
+    );
   });
 }
 
 /** Puts a dead job back in the queue with a fresh set of attempts (a person decided to retry it). */
 export async function retryDeadJob(store: Store, id: number): Promise<boolean> {
   return store.tx(async (em) => {
-    const res = await em
-      .getRepository<JobRow>("Job")
-      .update({ id, state: "dead" }, { state: "queued", attempts: 0, runAt: new Date(), lastError: null });
-    return (res.affected ?? 0) > 0;
+    const now = dbDate(new Date());
+    const sql =
+      "UPDATE `jobs` SET `state` = 'queued', `attempts` = 0, `runAt` = ?, `lastError` = NULL, `updatedAt` = ? WHERE `id` = ? AND `state` = 'dead'";
+    return (await runChanges(em, sql, [now, now, id])) > 0;
   });
 }

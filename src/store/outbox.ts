@@ -6,7 +6,7 @@ import type { OutboxRow, OutboxState } from "./entities/review.js";
 import { writeBlob } from "./blobs.js";
 import { appendEvent } from "./events.js";
 import { enqueueJob } from "./jobs.js";
-import { dbDate, fromDbDate, placeholders, select, type SqlValue } from "./sql.js";
+import { dbDate, fromDbDate, placeholders, runChanges, select, type SqlValue } from "./sql.js";
 import type { Store } from "./store.js";
 
 /**
@@ -24,20 +24,97 @@ const isMysql = (em: EntityManager) => {
   return type === "mysql" || type === "mariadb";
 };
 
+const OUTBOX_COLUMNS = [
+  "id",
+  "conversationId",
+  "draftId",
+  "mailboxId",
+  "answeredMessageRowId",
+  "state",
+  "messageId",
+  "fromAddress",
+  "to",
+  "cc",
+  "subject",
+  "inReplyTo",
+  "references",
+  "body",
+  "bodyHash",
+  "approvedBy",
+  "approvedAt",
+  "attempts",
+  "lastError",
+  "nextAttemptAt",
+  "sentAt",
+  "rawBlobId",
+  "resolvedBy",
+  "resolution",
+  "resolvedAt",
+  "createdAt",
+  "updatedAt",
+] as const satisfies readonly (keyof OutboxRow)[];
+
+/** The entry's columns for a plain SELECT, prefixed with a table alias (`o.`). */
+export const outboxSelect = (alias: string): string => OUTBOX_COLUMNS.map((c) => `${alias}.\`${c}\` AS \`${c}\``).join(", ");
+
+const json = (v: unknown): unknown => (typeof v === "string" ? JSON.parse(v) : v);
+const date = (v: unknown): Date | null => (v === null || v === undefined ? null : fromDbDate(v));
+
+/** An outbox row read with plain SQL (outboxSelect): JSON text on SQLite, datetimes as Dates. */
+export function toOutbox(r: Record<string, unknown>): OutboxRow {
+  const row = Object.fromEntries(OUTBOX_COLUMNS.map((c) => [c, r[c]])) as unknown as OutboxRow;
+  const int = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+  return {
+    ...row,
+    id: Number(r.id),
+    conversationId: Number(r.conversationId),
+    draftId: int(r.draftId),
+    mailboxId: Number(r.mailboxId),
+    answeredMessageRowId: int(r.answeredMessageRowId),
+    attempts: Number(r.attempts),
+    rawBlobId: int(r.rawBlobId),
+    to: json(r.to) as OutboxRow["to"],
+    cc: json(r.cc) as OutboxRow["cc"],
+    references: json(r.references) as string[],
+    approvedAt: date(r.approvedAt)!,
+    nextAttemptAt: date(r.nextAttemptAt),
+    sentAt: date(r.sentAt),
+    resolvedAt: date(r.resolvedAt),
+    createdAt: date(r.createdAt)!,
+    updatedAt: date(r.updatedAt)!,
+  };
+}
+
+async function selectOutbox(em: EntityManager, where: string, params: SqlValue[], lock = false): Promise<OutboxRow | null> {
+  const rows = await select<Record<string, unknown>>(
+    em,
+    `SELECT ${outboxSelect("o")} FROM \`outbox\` o WHERE ${where}${lock && isMysql(em) ? " FOR UPDATE" : ""}`,
+    params,
+  );
+  return rows[0] ? toOutbox(rows[0]) : null;
+}
+
 export async function findOutbox(em: EntityManager, id: number): Promise<OutboxRow | null> {
-  return em.getRepository<OutboxRow>("Outbox").findOneBy({ id });
+  return selectOutbox(em, "o.`id` = ?", [id]);
 }
 
 /** The entry that carries a Message-ID of ours (without brackets), or null. */
 export async function findOutboxByMessageId(em: EntityManager, messageId: string): Promise<OutboxRow | null> {
-  return em.getRepository<OutboxRow>("Outbox").findOneBy({ messageId });
+  return selectOutbox(em, "o.`messageId` = ?", [messageId]);
 }
 
 /** The entry, locked until the transaction ends on MySQL (SQLite transactions are serialized anyway). */
 export async function lockOutbox(em: EntityManager, id: number): Promise<OutboxRow | null> {
-  const qb = em.getRepository<OutboxRow>("Outbox").createQueryBuilder("o").where("o.id = :id", { id });
-  if (isMysql(em)) qb.setLock("pessimistic_write");
-  return qb.getOne();
+  return selectOutbox(em, "o.`id` = ?", [id], true);
+}
+
+/** The SET list and values of an UPDATE from a patch of columns (Dates as datetimes; undefined left out). */
+function setClause(patch: Record<string, unknown>): { sql: string; params: SqlValue[] } {
+  const cols = Object.entries(patch).filter(([, v]) => v !== undefined);
+  return {
+    sql: cols.map(([c]) => `\`${c}\` = ?`).join(", "),
+    params: cols.map(([, v]) => (v instanceof Date ? dbDate(v) : (v as SqlValue))),
+  };
 }
 
 /** The columns a state change may set besides the state. */
@@ -68,8 +145,13 @@ export async function moveOutbox(
   if (!row) return { ok: false, state: null };
   const next = tryOutboxTransition(row.state, event);
   if (next === null) return { ok: false, state: row.state };
-  const res = await em.getRepository<OutboxRow>("Outbox").update({ id, state: row.state }, { ...patch, state: next });
-  if ((res.affected ?? 0) === 0) {
+  const set = setClause({ ...patch, state: next, updatedAt: new Date() });
+  const changed = await runChanges(em, `UPDATE \`outbox\` SET ${set.sql} WHERE \`id\` = ? AND \`state\` = ?`, [
+    ...set.params,
+    id,
+    row.state,
+  ]);
+  if (changed === 0) {
     const now = await findOutbox(em, id);
     return { ok: false, state: now?.state ?? null };
   }
@@ -95,8 +177,8 @@ export async function claimOutboxForSend(em: EntityManager, id: number, now: Dat
 
 /** Records the exact bytes handed to the server (a blob id) on an entry being sent; false when it is not `sending`. */
 export async function setOutboxRaw(em: EntityManager, id: number, rawBlobId: number): Promise<boolean> {
-  const res = await em.getRepository<OutboxRow>("Outbox").update({ id, state: "sending" }, { rawBlobId });
-  return (res.affected ?? 0) > 0;
+  const sql = "UPDATE `outbox` SET `rawBlobId` = ?, `updatedAt` = ? WHERE `id` = ? AND `state` = 'sending'";
+  return (await runChanges(em, sql, [rawBlobId, dbDate(new Date()), id])) > 0;
 }
 
 /**
@@ -142,20 +224,27 @@ export async function dueOutboxIds(em: EntityManager, now: Date, limit = 500): P
  * dead-lettered (its handler failed on every attempt, e.g. while the database or the disk was failing).
  * Every send job's unique key is `send:outbox:<id>` or `send:outbox:<id>:…`, and an entry is always moved
  * to queued/retrying in the same transaction that queues its job, so an entry with no queued or running
- * job under such a key is orphaned.
+ * job under such a key is orphaned. Two indexed reads in one transaction (one snapshot) and a set
+ * difference here: matching each entry against the jobs' keys in SQL (= or LIKE on a computed key)
+ * could use no index and read every job once per entry.
  */
 export async function orphanedOutboxIds(em: EntityManager, limit = 500): Promise<number[]> {
-  const sqlite = em.connection.driver.options.type === "better-sqlite3";
-  const exact = sqlite ? "'send:outbox:' || o.`id`" : "CONCAT('send:outbox:', o.`id`)";
-  const prefixed = sqlite ? "'send:outbox:' || o.`id` || ':%'" : "CONCAT('send:outbox:', o.`id`, ':%')";
-  const rows = await select<{ id: number }>(
+  const waiting = await select<{ id: number }>(em, "SELECT `id` FROM `outbox` WHERE `state` IN ('queued', 'retrying') ORDER BY `id`", []);
+  if (waiting.length === 0) return [];
+  const live = new Set<number>();
+  const jobs = await select<{ uniqueKey: string | null }>(
     em,
-    "SELECT o.`id` AS `id` FROM `outbox` o WHERE o.`state` IN ('queued', 'retrying') AND NOT EXISTS (" +
-      "SELECT 1 FROM `jobs` j WHERE j.`type` = 'send' AND j.`state` IN ('queued', 'running') " +
-      `AND (j.\`uniqueKey\` = ${exact} OR j.\`uniqueKey\` LIKE ${prefixed})) ORDER BY o.\`id\` LIMIT ?`,
-    [limit],
+    "SELECT `uniqueKey` FROM `jobs` WHERE `state` IN ('queued', 'running') AND `type` = ?",
+    [SEND_JOB],
   );
-  return rows.map((r) => Number(r.id));
+  for (const j of jobs) {
+    const m = /^send:outbox:(\d+)(?::|$)/u.exec(j.uniqueKey ?? "");
+    if (m) live.add(Number(m[1]));
+  }
+  return waiting
+    .map((r) => Number(r.id))
+    .filter((id) => !live.has(id))
+    .slice(0, limit);
 }
 
 /**

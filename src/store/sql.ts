@@ -31,7 +31,7 @@ export const dbBool = (b: boolean): number => (b ? 1 : 0);
 export const dbJson = (v: unknown): string => JSON.stringify(v);
 
 interface Mysql2Connection {
-  promise(): { execute(sql: string, params: SqlValue[]): Promise<[unknown, unknown]> };
+  execute(sql: string, params: SqlValue[], cb: (err: Error | null, result: unknown) => void): void;
 }
 
 /** Runs one statement: mysql2 execute on MySQL inside a transaction, the query runner otherwise. */
@@ -40,10 +40,35 @@ export async function run(em: EntityManager, sql: string, params: SqlValue[]): P
   const runner = em.queryRunner;
   if (runner && (type === "mysql" || type === "mariadb")) {
     const conn = (await runner.connect()) as Mysql2Connection;
-    const [raw] = await conn.promise().execute(sql, params);
-    return raw;
+    // The callback API: mysql2's promise wrapper captures a stack trace for every statement, which
+    // measured as 4 % of the outbound role's CPU. A failure still says which statement failed.
+    return new Promise((resolve, reject) =>
+      conn.execute(sql, params, (err, result) => {
+        if (err) reject(Object.assign(err, { sql: sql.slice(0, 200) }));
+        else resolve(result);
+      }),
+    );
   }
   return em.query(sql, params);
+}
+
+/**
+ * Runs an UPDATE or DELETE and returns how many rows it changed: mysql2's `affectedRows`, better-sqlite3's
+ * `changes` (TypeORM's plain query() returns the last insert id there, so the structured result is asked for).
+ */
+export async function runChanges(em: EntityManager, sql: string, params: SqlValue[]): Promise<number> {
+  const type = em.connection.driver.options.type;
+  if (em.queryRunner && (type === "mysql" || type === "mariadb")) {
+    const raw = (await run(em, sql, params)) as { affectedRows?: number };
+    return raw.affectedRows ?? 0;
+  }
+  const runner = em.queryRunner ?? em.connection.createQueryRunner();
+  try {
+    const res = (await runner.query(sql, params, true)) as { affected?: number; raw?: { affectedRows?: number } };
+    return res.affected ?? res.raw?.affectedRows ?? 0;
+  } finally {
+    if (!em.queryRunner) await runner.release();
+  }
 }
 
 /** Runs an INSERT and returns the new auto-increment id (lastInsertRowid / insertId). */

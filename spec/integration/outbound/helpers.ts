@@ -88,7 +88,7 @@ export class Harness {
 
   async close(): Promise<void> {
     await this.worker?.stop();
-    this.outbound.close();
+    await this.outbound.close();
     await this.store.close();
   }
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { claimJobs, completeJob, failJob, releaseJob, renewJobLease, retryDeadJob } from "../../../src/store/jobs.js";
+import { claimJobs, completeJob, enqueueNewJobs, failJob, releaseJob, renewJobLease, retryDeadJob } from "../../../src/store/jobs.js";
 import { dialects, useStore } from "../../support/db.js";
 import { addJob, addMs, allJobs, clearJobs, getJob } from "./helpers.js";
 
@@ -97,6 +97,35 @@ for (const d of dialects) {
             ["draft", "queued"],
             ["send", "running"],
           ],
+        );
+      });
+
+      it("merges several types into one priority order (each type's queue walked apart)", async () => {
+        const t = new Date(Date.now() - 60_000);
+        const triage30 = await addJob(db.store, { type: "triage", priority: 30, runAt: t });
+        const send5 = await addJob(db.store, { type: "send", priority: 5, runAt: addMs(t, 5) });
+        const triage5 = await addJob(db.store, { type: "triage", priority: 5, runAt: t });
+        const send20 = await addJob(db.store, { type: "send", priority: 20, runAt: t });
+        await addJob(db.store, { type: "send", priority: 1, runAt: addMs(new Date(), 3_600_000) }); // not due
+        const first = await claim("w1", { types: ["send", "triage"], limit: 3 });
+        assert.deepEqual(
+          first.map((j) => j.id),
+          [triage5, send5, send20],
+        );
+        assert.deepEqual(
+          (await claim("w1", { types: ["send", "triage"], limit: 3 })).map((j) => j.id),
+          [triage30],
+        );
+      });
+
+      it("finds its jobs behind a backlog of more urgent jobs of other types", async () => {
+        // An outbound process next to a long LLM queue: the drafts are more urgent and not its to run.
+        const backlog = Array.from({ length: 300 }, (_, i) => ({ type: "draft", payload: { i }, priority: 1, maxAttempts: 3 }));
+        await db.store.tx((em) => enqueueNewJobs(em, backlog));
+        const send = await addJob(db.store, { type: "send", priority: 50 });
+        assert.deepEqual(
+          (await claim("w1", { types: ["send", "record"], limit: 5 })).map((j) => j.id),
+          [send],
         );
       });
 

@@ -42,8 +42,8 @@ describe("normalize pool (worker threads)", function () {
 describe("normalize pool: a worker that crashes", function () {
   this.timeout(60_000);
 
-  /** The pool's worker slots (private): a crash must leave exactly `size` of them, each a live worker. */
-  const slotsOf = (pool: NormalizePool) => (pool as unknown as { slots: { worker: Worker }[] }).slots;
+  /** The pool's worker slots (private, in its ThreadPool): a crash must leave exactly `size` of them, each a live worker. */
+  const slotsOf = (pool: NormalizePool) => (pool as unknown as { pool: { slots: { worker: Worker }[] } }).pool.slots;
 
   it("fails its in-flight message once, is replaced by exactly one worker, and close() ends them all", async () => {
     const pool = new NormalizePool(1);

@@ -71,18 +71,23 @@ export async function startCommand(opts: { roles: string }): Promise<void> {
     await outbound.recoverInterrupted();
   }
   // Each role's capability brings its job handlers; this is the one place that registers them.
-  const handlers = {
-    ...(llm ? llmJobHandlers({ store, log: ctx.log, config: ctx.config, llm }) : {}),
-    ...(outbound ? outbound.handlers() : {}),
-  };
+  const llmHandlers = llm ? llmJobHandlers({ store, log: ctx.log, config: ctx.config, llm }) : {};
+  const outboundHandlers = outbound ? outbound.handlers() : {};
+  const handlers = { ...llmHandlers, ...outboundHandlers };
   const j = ctx.config.jobs;
   const worker = new Worker(
     store,
     handlers,
     {
-      // An LLM worker runs as many jobs as its context has sequences, so the pool is used whole.
-      // An outbound worker keeps every pooled SMTP connection busy.
-      concurrency: Math.max(j.concurrency, llm?.engine ? ctx.config.llm.parallel : 0, outbound ? ctx.config.outbound.maxConnections : 0),
+      concurrency: j.concurrency,
+      groups: [
+        // An LLM worker runs as many jobs as its context has sequences, so the pool is used whole.
+        { types: Object.keys(llmHandlers), concurrency: Math.max(j.concurrency, llm?.engine ? ctx.config.llm.parallel : 0) },
+        // Sends keep every pooled SMTP connection busy with the next reply already prepared: the
+        // database work and composing of one overlap with the SMTP round trips of others
+        // (outbound.sendConcurrency; bench:outbound measured 4 per connection).
+        { types: Object.keys(outboundHandlers), concurrency: ctx.config.outbound.sendConcurrency ?? 4 * ctx.config.outbound.maxConnections },
+      ],
       leaseMs: j.leaseSeconds * 1000,
       pollIntervalMs: j.pollIntervalMs,
       backoffBaseMs: j.backoffBaseSeconds * 1000,
@@ -108,7 +113,7 @@ export async function startCommand(opts: { roles: string }): Promise<void> {
     const closing = server ? new Promise<void>((r) => server.close(() => r())) : Promise.resolve();
     server?.closeIdleConnections();
     await Promise.all([worker.stop(), imap?.stop()]);
-    outbound?.close();
+    await outbound?.close();
     await pool?.close();
     await llm?.dispose();
     await closing;

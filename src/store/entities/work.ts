@@ -53,7 +53,8 @@ export function workEntities(dialect: Dialect) {
       updatedAt: c.date({ updateDate: true }),
     },
     indices: [
-      { name: "IDX_job_claim", columns: ["state", "type", "runAt", "priority"] },
+      // The claim walks queued jobs in this order and stops at its limit (src/store/jobs.ts).
+      { name: "IDX_job_queue", columns: ["state", "type", "priority", "runAt"] },
       { name: "IDX_job_lease", columns: ["state", "leaseUntil"] },
     ],
   });
