@@ -104,6 +104,11 @@ describe("a stalled IMAP lease holder (MariaDB)", function () {
     const count = () => store.read((em) => em.getRepository("Message").count());
     const checkpoint = () => store.read(async (em) => (await em.getRepository<ImapCheckpointRow>("ImapCheckpoint").findOneByOrFail({ folder: "INBOX" })).lastUid);
     const holder = gateway(configPath, db.url);
+    // Listening from the start: the holder may say it lost the lease as soon as it runs again, which
+    // can be at the first SIGCONT below (when it was paused inside its commit).
+    let output = "";
+    holder.child.stderr!.on("data", (d) => (output += d));
+    holder.child.stdout!.on("data", (d) => (output += d));
     try {
       await waitFor(async () => (await count()) >= 100 || holder.child.exitCode !== null, 60_000, "the holder to be in its backlog");
       holder.child.kill("SIGSTOP");
@@ -125,9 +130,6 @@ describe("a stalled IMAP lease holder (MariaDB)", function () {
       assert.ok(storedAtTakeover < TOTAL);
 
       holder.child.kill("SIGCONT");
-      let output = "";
-      holder.child.stderr!.on("data", (d) => (output += d));
-      holder.child.stdout!.on("data", (d) => (output += d));
       await waitFor(() => /lost the mailbox lease/.test(output), 30_000, "the holder to notice it lost the lease");
       holder.child.kill("SIGTERM");
       const exit = await holder;
