@@ -15,6 +15,8 @@ const allowed = {
   llm: ["core", "config", "store", "obs", "queue", "pipeline"],
   outbound: ["core", "config", "store", "obs", "queue", "pipeline", "net"],
   review: ["core", "config", "store", "obs", "queue", "pipeline"],
+  // The HTTP surface: the review page and its API call the review use cases (one approval path).
+  web: ["core", "config", "store", "obs", "queue", "pipeline", "review"],
 };
 const folders = Object.keys(allowed);
 

@@ -13,6 +13,8 @@ import { quarantineListCommand, quarantineRetryCommand } from "./commands/quaran
 import { replyCommand } from "./commands/reply.js";
 import { ROLES, startCommand } from "./commands/start.js";
 import { threadsCommand } from "./commands/threads.js";
+import { teamAddCommand, teamListCommand } from "./commands/team.js";
+import { tokenAddCommand, tokenListCommand, tokenRevokeCommand } from "./commands/token.js";
 import { userAddCommand } from "./commands/user.js";
 
 const { version } = JSON.parse(readFileSync(join(packageRoot, "package.json"), "utf8")) as { version: string };
@@ -155,6 +157,28 @@ user
   .argument("<email>")
   .addOption(new Option("--role <role>", "admin or reviewer").choices(["admin", "reviewer"]).default("reviewer"))
   .action(userAddCommand);
+
+const collect = (v: string, all: string[] = []) => [...all, v];
+const team = program.command("team").description("teams: which reviewers see which mailboxes (admins see all)");
+team
+  .command("add")
+  .description("create a team (or add to one) with members and mailboxes")
+  .argument("<name>")
+  .option("--member <email>", "a user to add (repeatable)", collect)
+  .option("--mailbox <name>", "a mailbox the team works on (repeatable)", collect)
+  .action(teamAddCommand);
+team.command("list").description("teams, members and mailboxes").option("--json", "print as JSON").action(teamListCommand);
+
+const token = program.command("token").description("API tokens for scripts on /api (Authorization: Bearer …)");
+token
+  .command("add")
+  .description("create a token acting as a user; prints it once")
+  .requiredOption("--user <email>", "the user the token acts as")
+  .requiredOption("--name <name>", "what it is for")
+  .addOption(new Option("--scope <scope>", "read (GET only) or write").choices(["read", "write"]).default("read"))
+  .action(tokenAddCommand);
+token.command("list").description("tokens (never their value)").option("--json", "print as JSON").action(tokenListCommand);
+token.command("revoke").description("revoke a token").argument("<id>").action(tokenRevokeCommand);
 
 program
   .command("doctor")

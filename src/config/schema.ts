@@ -132,9 +132,45 @@ const webhook = z
 export const configSchema = z
   .object({
     http: z
-      .object({ host: z.string().default("0.0.0.0"), port: port.default(3000) })
+      .object({
+        host: z.string().default("0.0.0.0"),
+        port: port.default(3000),
+        /**
+         * Express's "trust proxy": false (default, the page is reached directly), true, a hop count or a
+         * list of proxy addresses. Behind a TLS-terminating proxy this makes cookies Secure and logs the
+         * client's address.
+         */
+        trustProxy: z.union([z.boolean(), z.number().int().min(0), z.string()]).default(false),
+        /** How long a reviewer stays logged in without using the page. */
+        sessionHours: z.number().positive().max(24 * 90).default(12),
+        /** Failed log-ins in a row before an account is locked, and for how long. */
+        loginMaxFailures: z.number().int().min(1).default(5),
+        loginLockMinutes: z.number().positive().default(15),
+      })
       .strict()
       .prefault({}),
+    /**
+     * Single sign-on with OpenID Connect (absent: local passwords only). Users are matched by the
+     * verified e-mail claim, created as they first log in; the role comes from `roleClaim`.
+     */
+    oidc: z
+      .object({
+        issuer: z.string().url(),
+        clientId: z.string().min(1),
+        clientSecret: z.string().min(1),
+        /** Where the provider sends the browser back: <public URL of the page>/auth/oidc/callback. */
+        redirectUri: z.string().url(),
+        /** A claim holding a string or a list of strings (groups, roles). */
+        roleClaim: z.string().default("groups"),
+        /** Values of roleClaim that make an admin; everyone else is a reviewer. */
+        adminValues: z.array(z.string()).default([]),
+        /** Allows an http:// issuer (a provider on the same machine); never for a real one. */
+        allowHttp: z.boolean().default(false),
+        /** Button text on the log-in page. */
+        label: z.string().default("Log in with single sign-on"),
+      })
+      .strict()
+      .optional(),
     database: z
       .object({
         url: z.string().min(1).default("sqlite:./data/draftgate.sqlite"),

@@ -8,7 +8,8 @@ import { llmJobHandlers } from "../../llm/handlers.js";
 import { LlmService } from "../../llm/service.js";
 import { Outbound } from "../../outbound/service.js";
 import { Worker } from "../../queue/worker.js";
-import { createApp, listen } from "../../review/server.js";
+import { createApp } from "../../web/app.js";
+import { listen } from "../../web/listen.js";
 import { ensureMailbox } from "../../store/mailboxes.js";
 import { loadContext, openStore } from "../context.js";
 
@@ -52,7 +53,7 @@ export async function startCommand(opts: { roles: string }): Promise<void> {
 
   let server: Server | null = null;
   if (roles.includes("web")) {
-    const web = { store, metrics, log: ctx.log.child({ component: "web" }), imapHealth: imap ? () => imap.health() : undefined };
+    const web = { store, config: ctx.config, metrics, log: ctx.log.child({ component: "web" }), imapHealth: imap ? () => imap.health() : undefined };
     server = await listen(createApp(web), ctx.config.http.host, ctx.config.http.port);
     const addr = server.address();
     log.info({ url: `http://${ctx.config.http.host === "0.0.0.0" ? "127.0.0.1" : ctx.config.http.host}:${typeof addr === "object" && addr ? addr.port : ctx.config.http.port}/` }, "web server listening");

@@ -25,6 +25,8 @@ export interface ConversationRow {
   lastMessageAt: Date;
   /** When a reply is due under the SLA of the conversation's priority (set by triage). */
   slaDueAt: Date | null;
+  /** The reviewer who has it (users.id); null: unassigned. */
+  assigneeId: number | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -153,10 +155,13 @@ export function mailEntities(dialect: Dialect) {
       participants: c.json(),
       lastMessageAt: c.date(),
       slaDueAt: c.date({ nullable: true }),
+      assigneeId: c.int({ nullable: true }),
       createdAt: c.date({ createDate: true }),
       updatedAt: c.date({ updateDate: true }),
     },
     indices: [
+      // The review queue: open conversations of some mailboxes.
+      { name: "IDX_conversation_queue", columns: ["status", "mailboxId", "slaDueAt"] },
       { name: "IDX_conversation_subject", columns: ["mailboxId", "subjectKey"] },
       { name: "IDX_conversation_last", columns: ["mailboxId", "lastMessageAt"] },
     ],

@@ -129,16 +129,63 @@ export interface UserRow {
   email: string;
   role: "admin" | "reviewer";
   passwordHash: string | null;
+  /** Failed log-ins in a row; reset by a successful one. */
+  failedLogins: number;
+  /** Log-ins are refused until then (too many failures in a row). */
+  lockedUntil: Date | null;
   createdAt: Date;
 }
 
 export interface SessionRow {
   /** sha256 of the session token; the token itself is never stored. */
   id: string;
-  userId: number;
+  /** Null before log-in (a login form's CSRF token lives in such a session). */
+  userId: number | null;
   expiresAt: Date;
   data: Record<string, unknown>;
+  /** Where the session was last used from (shown to the user, audited at log-in). */
+  ip: string | null;
+  userAgent: string | null;
+  lastSeenAt: Date;
   createdAt: Date;
+}
+
+/** A secret the gateway made for itself and every process shares (the session cookie's signing key). */
+export interface AppSecretRow {
+  name: string;
+  value: string;
+  createdAt: Date;
+}
+
+/** A token for scripts on the JSON API, acting as its user: only its sha256 is kept. */
+export interface ApiTokenRow {
+  id: number;
+  userId: number;
+  name: string;
+  /** sha256 (hex) of the token. */
+  tokenHash: string;
+  /** "read" (GET only) or "write" (everything its user may do). */
+  scope: string;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  revokedAt: Date | null;
+}
+
+/** A group of reviewers and the mailboxes they work on: a reviewer sees only their teams' mailboxes. */
+export interface TeamRow {
+  id: number;
+  name: string;
+  createdAt: Date;
+}
+
+export interface TeamMemberRow {
+  teamId: number;
+  userId: number;
+}
+
+export interface TeamMailboxRow {
+  teamId: number;
+  mailboxId: number;
 }
 
 export interface AuditRow {
@@ -273,6 +320,8 @@ export function reviewEntities(dialect: Dialect) {
       email: c.string(320, { unique: true }),
       role: c.string(16),
       passwordHash: c.string(255, { nullable: true }),
+      failedLogins: c.int({ default: 0 }),
+      lockedUntil: c.date({ nullable: true }),
       createdAt: c.date({ createDate: true }),
     },
   });
@@ -282,12 +331,54 @@ export function reviewEntities(dialect: Dialect) {
     tableName: "sessions",
     columns: {
       id: c.string(64, { primary: true }),
-      userId: c.int(),
+      userId: c.int({ nullable: true }),
       expiresAt: c.date(),
       data: c.json(),
+      ip: c.string(64, { nullable: true }),
+      userAgent: c.string(255, { nullable: true }),
+      lastSeenAt: c.date(),
       createdAt: c.date({ createDate: true }),
     },
-    indices: [{ name: "IDX_session_expiry", columns: ["expiresAt"] }],
+    indices: [
+      { name: "IDX_session_expiry", columns: ["expiresAt"] },
+      { name: "IDX_session_user", columns: ["userId"] },
+    ],
+  });
+
+  const AppSecret = new EntitySchema<AppSecretRow>({
+    name: "AppSecret",
+    tableName: "app_secrets",
+    columns: { name: c.string(64, { primary: true }), value: c.string(255), createdAt: c.date({ createDate: true }) },
+  });
+  const ApiToken = new EntitySchema<ApiTokenRow>({
+    name: "ApiToken",
+    tableName: "api_tokens",
+    columns: {
+      id: c.id(),
+      userId: c.int(),
+      name: c.string(128),
+      tokenHash: c.string(64, { unique: true }),
+      scope: c.string(16),
+      createdAt: c.date({ createDate: true }),
+      lastUsedAt: c.date({ nullable: true }),
+      revokedAt: c.date({ nullable: true }),
+    },
+  });
+  const Team = new EntitySchema<TeamRow>({
+    name: "Team",
+    tableName: "teams",
+    columns: { id: c.id(), name: c.string(128, { unique: true }), createdAt: c.date({ createDate: true }) },
+  });
+  const TeamMember = new EntitySchema<TeamMemberRow>({
+    name: "TeamMember",
+    tableName: "team_members",
+    columns: { teamId: c.int({ primary: true }), userId: c.int({ primary: true }) },
+    indices: [{ name: "IDX_team_member_user", columns: ["userId"] }],
+  });
+  const TeamMailbox = new EntitySchema<TeamMailboxRow>({
+    name: "TeamMailbox",
+    tableName: "team_mailboxes",
+    columns: { teamId: c.int({ primary: true }), mailboxId: c.int({ primary: true }) },
   });
 
   const Audit = new EntitySchema<AuditRow>({
@@ -305,5 +396,5 @@ export function reviewEntities(dialect: Dialect) {
     indices: [{ name: "IDX_audit_subject", columns: ["subjectType", "subjectId"] }],
   });
 
-  return [Draft, Triage, Outbox, OutboxRecipient, User, Session, Audit];
+  return [Draft, Triage, Outbox, OutboxRecipient, User, Session, AppSecret, ApiToken, Team, TeamMember, TeamMailbox, Audit];
 }
