@@ -21,7 +21,7 @@ import { listen } from "../../src/web/listen.js";
 import { freshSqlite, type TestDatabase } from "../support/db.js";
 import { startSmtpPeer, type SmtpPeer } from "../support/smtp.js";
 import { customerMail, pendingDraft, type Customer } from "../integration/review/helpers.js";
-import { launchBrowser, requireBrowser } from "../support/browser.js";
+import { launchBrowser, requireBrowser, watchedPage } from "../support/browser.js";
 
 const log = pino({ level: "silent" });
 const PASSWORD = "a long enough password 1";
@@ -190,6 +190,36 @@ describe("review page in Chromium: log in, work the queue, approve, the customer
     await page.waitForURL(/\/c\/\d+$/u);
     await audit("conversation");
     await context.close();
+  });
+
+  it("renders attacker-controlled subject, sender, text and attachment names inert in the queue and the conversation", async () => {
+    const payload = `<img src=x onerror="__xss('subject')"><script>__xss('s')</script>`;
+    const hostile = await customerMail(store, {
+      subject: `Help ${payload}`,
+      from: `"<svg onload=__xss('name')>" <evil@attacker.example>`,
+      text: `Hi <script>__xss('text')</script> <a href="javascript:__xss('href')">x</a> <iframe srcdoc="<script>__xss('srcdoc')</script>">`,
+      html: `<p>Hi</p><img src="http://attacker.example/pixel.gif"><script>__xss('html')</script><a href="javascript:__xss('a')">click</a>`,
+      attachments: [
+        { filename: `"><img src=x onerror=__xss('file')>.html`, content: "<script>__xss('att')</script>", contentType: "text/html" },
+      ],
+    });
+    await store.tx((em) => setConversationPriority(em, hostile.conversationId, "urgent", new Date(Date.now() + 60_000)));
+    const w = await watchedPage(browser);
+    await w.page.goto(`${base}/login`);
+    await w.page.getByLabel("E-mail").fill("rita@example.com");
+    await w.page.getByLabel("Password").fill(PASSWORD);
+    await w.page.getByRole("button", { name: "Log in" }).click();
+    await w.page.waitForURL(`${base}/`);
+    await w.settle();
+    assert.match((await w.page.locator("[data-queue]").textContent()) ?? "", /Help <img src=x onerror=/u, "shown as text");
+    await w.page.goto(`${base}/c/${hostile.conversationId}`);
+    // Open the original HTML (the sandboxed frame) too.
+    await w.page.locator("details.html summary").click();
+    await w.settle(500);
+    assert.match((await w.page.locator("h1").first().textContent()) ?? "", /<script>/u, "the subject is text");
+    assert.deepEqual(w.events.scripts, [], "no script ran");
+    assert.deepEqual(w.events.offHost, [], "nothing left 127.0.0.1");
+    await w.context.close();
   });
 
   it("works at phone width: the queue and a conversation, one pane at a time", async () => {

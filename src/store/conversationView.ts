@@ -1,6 +1,6 @@
 import type { EntityManager } from "typeorm";
-import type { AttachmentRow, ConversationRow, MessageRow } from "./entities/mail.js";
-import type { AuditRow, DraftRow, OutboxRow, TriageRow } from "./entities/review.js";
+import type { AttachmentRow, ConversationRow, MessageRow, Priority } from "./entities/mail.js";
+import type { AuditRow, DraftRow, NoteRow, OutboxRow, TriageRow } from "./entities/review.js";
 import { appendAudit } from "./audit.js";
 import { readBlob } from "./blobs.js";
 import { appendEvent } from "./events.js";
@@ -20,6 +20,7 @@ export interface ConversationView {
   drafts: DraftRow[];
   outbox: Pick<OutboxRow, "id" | "state" | "approvedBy" | "approvedAt" | "sentAt" | "lastError" | "subject">[];
   history: AuditRow[];
+  notes: NoteRow[];
 }
 
 /** The conversation if it exists and is in one of `visible` mailboxes (null: all); null otherwise (the page answers 404). */
@@ -69,6 +70,7 @@ export async function conversationView(store: Store, id: number, visible: number
       order: { id: "ASC" },
       take: 200,
     });
+    const notes = await notesOf(em, id);
     const byDate = (m: MessageRow) => (m.date ?? m.receivedAt).getTime();
     return {
       conversation,
@@ -85,6 +87,7 @@ export async function conversationView(store: Store, id: number, visible: number
       drafts,
       outbox,
       history,
+      notes,
     };
   });
 }
@@ -152,4 +155,45 @@ export async function auditView(store: Store, id: number, actor: string, ip: str
 export async function attachmentBytes(em: EntityManager, attachmentId: number): Promise<Buffer | null> {
   const a = await em.getRepository<AttachmentRow>("Attachment").findOneBy({ id: attachmentId });
   return a ? readBlob(em, a.blobId) : null;
+}
+
+/** Adds an internal note (never sent to the customer), audited and announced. */
+export async function addNote(store: Store, conversationId: number, author: string, body: string): Promise<number> {
+  return store.tx(async (em) => {
+    const res = await em.getRepository<NoteRow>("Note").insert({ conversationId, author, body: body.slice(0, 20_000) });
+    const id = Number(res.identifiers[0]!.id);
+    await appendAudit(em, {
+      actor: author,
+      action: "note.add",
+      subjectType: "conversation",
+      subjectId: String(conversationId),
+      detail: { noteId: id },
+    });
+    await appendEvent(em, "conversation.note", conversationId, { noteId: id, author });
+    return id;
+  });
+}
+
+export async function notesOf(em: EntityManager, conversationId: number): Promise<NoteRow[]> {
+  return em.getRepository<NoteRow>("Note").find({ where: { conversationId }, order: { id: "ASC" } });
+}
+
+/** A reviewer sets the priority (and the SLA due time it implies from the conversation's newest message). */
+export async function setPriorityByReviewer(store: Store, id: number, priority: Priority, slaDueAt: Date, actor: string): Promise<void> {
+  await store.tx(async (em) => {
+    await runChanges(em, "UPDATE `conversations` SET `priority` = ?, `slaDueAt` = ?, `updatedAt` = ? WHERE `id` = ?", [
+      priority,
+      dbDate(slaDueAt),
+      dbDate(new Date()),
+      id,
+    ]);
+    await appendAudit(em, {
+      actor,
+      action: "conversation.priority",
+      subjectType: "conversation",
+      subjectId: String(id),
+      detail: { priority },
+    });
+    await appendEvent(em, "conversation.priority", id, { priority });
+  });
 }

@@ -1,9 +1,18 @@
 import type { Request, Response, Router } from "express";
 import { ApprovalError, approveDraft, regenerateDraft, rejectDraft, writeReply, type ApprovalRefusal } from "../review/approveDraft.js";
-import type { ConversationStatus } from "../store/entities/mail.js";
+import { slaDueAt } from "../core/llm/sla.js";
+import { PRIORITIES } from "../core/review/format.js";
+import type { ConversationStatus, Priority } from "../store/entities/mail.js";
 import type { DraftRow } from "../store/entities/review.js";
 import { editorsOf } from "../store/events.js";
-import { assignConversation, auditView, conversationView, setConversationStatus } from "../store/conversationView.js";
+import {
+  addNote,
+  assignConversation,
+  setPriorityByReviewer,
+  auditView,
+  conversationView,
+  setConversationStatus,
+} from "../store/conversationView.js";
 import { queueCounts, queuePage } from "../store/reviewQueue.js";
 import { visibleMailboxIds } from "../store/teams.js";
 import { clientIp, field, optionalField, userOf, type WebDeps } from "./context.js";
@@ -103,6 +112,7 @@ export function apiRoutes(deps: WebDeps, router: Router): void {
         triage: view.triage,
         drafts: view.drafts.map(({ embedding: _e, ...d }) => d),
         outbox: view.outbox,
+        notes: view.notes,
       });
     }),
   );
@@ -182,6 +192,31 @@ export function apiRoutes(deps: WebDeps, router: Router): void {
       if (to !== "me" && to !== "") return fail(res, 400, 'to must be "me" or "" (unassign)');
       await assignConversation(deps.store, view.conversation.id, to === "me" ? user.id : null, user.email);
       res.json({ id: view.conversation.id, assignee: to === "me" ? user.email : null });
+    }),
+  );
+
+  router.post(
+    "/api/conversations/:id/notes",
+    handle(async (req, res) => {
+      const view = await visibleConversation(req, res, intParam(req.params.id));
+      if (!view) return;
+      const body = field(req, "body").trim();
+      if (!body) return fail(res, 400, "a note needs a body");
+      res.status(201).json({ id: await addNote(deps.store, view.conversation.id, userOf(req).email, body) });
+    }),
+  );
+
+  router.post(
+    "/api/conversations/:id/priority",
+    handle(async (req, res) => {
+      const view = await visibleConversation(req, res, intParam(req.params.id));
+      if (!view) return;
+      const priority = field(req, "priority") as Priority;
+      if (!(PRIORITIES as readonly string[]).includes(priority)) return fail(res, 400, "priority must be urgent, high, normal or low");
+      const from = view.messages.filter((m) => m.direction === "inbound").at(-1)?.receivedAt ?? now();
+      const due = slaDueAt(priority, from, deps.config.sla);
+      await setPriorityByReviewer(deps.store, view.conversation.id, priority, due, userOf(req).email);
+      res.json({ id: view.conversation.id, priority, slaDueAt: due.toISOString() });
     }),
   );
 

@@ -121,7 +121,8 @@ export function createApp(deps: WebDeps): Express {
     const m = /^Bearer (\S+)$/u.exec(auth);
     (m ? userOfToken(deps.store, m[1]!) : Promise.resolve(null)).then((found) => {
       if (!found) return void res.status(401).json({ error: "unknown or revoked API token" });
-      if (found.scope === "read" && req.method !== "GET") return void res.status(403).json({ error: "this token may only read (scope read)" });
+      if (found.scope === "read" && req.method !== "GET")
+        return void res.status(403).json({ error: "this token may only read (scope read)" });
       (req as Request & { user?: WebUser; bearer?: boolean }).user = found.user;
       (req as Request & { bearer?: boolean }).bearer = true;
       next();
@@ -159,15 +160,13 @@ export function createApp(deps: WebDeps): Express {
     if (req.path.startsWith("/api/")) {
       const status = csrf ? 403 : (e.status ?? e.statusCode ?? 500);
       if (status >= 500) deps.log.error({ err, path: req.path }, "request failed");
-      res
-        .status(status)
-        .json({
-          error: csrf
-            ? "missing or wrong X-CSRF-Token (GET /api/me gives it)"
-            : status >= 500
-              ? "internal error (logged)"
-              : String((err as Error).message),
-        });
+      res.status(status).json({
+        error: csrf
+          ? "missing or wrong X-CSRF-Token (GET /api/me gives it)"
+          : status >= 500
+            ? "internal error (logged)"
+            : String((err as Error).message),
+      });
       return;
     }
     if (csrf) {

@@ -72,7 +72,16 @@ export function authRoutes(deps: WebDeps, router: Router): void {
 
   router.get("/login", (req, res) => {
     if (req.session.userId) return res.redirect(303, safeNext(req.query.next));
-    res.type("html").send(renderPage("login", { ...res.locals, title: "Log in", next: safeNext(req.query.next), sso: deps.config.oidc ? deps.config.oidc.label : null }));
+    res
+      .type("html")
+      .send(
+        renderPage("login", {
+          ...res.locals,
+          title: "Log in",
+          next: safeNext(req.query.next),
+          sso: deps.config.oidc ? deps.config.oidc.label : null,
+        }),
+      );
   });
 
   router.post("/login", limiter, express.urlencoded({ extended: false, limit: "16kb" }), async (req, res, next) => {

@@ -25,7 +25,12 @@ export function liveRoutes(deps: WebDeps, router: Router): void {
       const header = req.headers["last-event-id"];
       const resume = typeof header === "string" && /^\d{1,15}$/u.test(header) ? Number(header) : null;
       let cursor = resume ?? (await deps.store.read((em) => lastEventId(em)));
-      res.writeHead(200, { "Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-store", Connection: "keep-alive", "X-Accel-Buffering": "no" });
+      res.writeHead(200, {
+        "Content-Type": "text/event-stream; charset=utf-8",
+        "Cache-Control": "no-store",
+        Connection: "keep-alive",
+        "X-Accel-Buffering": "no",
+      });
       res.write(`retry: 2000\n\n`);
       let closed = false;
       let lastWrite = Date.now();
@@ -72,7 +77,9 @@ export function liveRoutes(deps: WebDeps, router: Router): void {
         res.status(404).json({ error: "no such conversation (or not one of your team's)" });
         return;
       }
-      await deps.store.tx((em) => appendEvent(em, "presence", id, { user: user.email, state, until: new Date(Date.now() + 30_000).toISOString() }));
+      await deps.store.tx((em) =>
+        appendEvent(em, "presence", id, { user: user.email, state, until: new Date(Date.now() + 30_000).toISOString() }),
+      );
       res.json({ id, state });
     } catch (err) {
       next(err);

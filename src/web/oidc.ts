@@ -32,7 +32,13 @@ export function oidcRoutes(deps: WebDeps, router: Router): void {
   let discovered: Promise<client.Configuration> | null = null;
   const configuration = () => {
     discovered ??= client
-      .discovery(new URL(o.issuer), o.clientId, o.clientSecret, undefined, o.allowHttp ? { execute: [client.allowInsecureRequests] } : undefined)
+      .discovery(
+        new URL(o.issuer),
+        o.clientId,
+        o.clientSecret,
+        undefined,
+        o.allowHttp ? { execute: [client.allowInsecureRequests] } : undefined,
+      )
       .catch((err: unknown) => {
         discovered = null; // try again on the next log-in
         throw err;
@@ -90,7 +96,15 @@ export function oidcRoutes(deps: WebDeps, router: Router): void {
         req.session.save((err2) => {
           if (err2) return next(err2);
           deps.store
-            .tx((em) => appendAudit(em, { actor: user.email, action: "login", subjectType: "user", subjectId: user.email, detail: { ip: clientIp(req), via: "oidc" } }))
+            .tx((em) =>
+              appendAudit(em, {
+                actor: user.email,
+                action: "login",
+                subjectType: "user",
+                subjectId: user.email,
+                detail: { ip: clientIp(req), via: "oidc" },
+              }),
+            )
             .then(() => res.redirect(303, pending.next), next);
         });
       });

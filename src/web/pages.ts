@@ -1,8 +1,10 @@
 import type { Request, Response, Router } from "express";
+import { slaDueAt } from "../core/llm/sla.js";
 import { PRIORITIES } from "../core/review/format.js";
 import { ApprovalError, approveDraft, regenerateDraft, rejectDraft, writeReply } from "../review/approveDraft.js";
 import type { ConversationStatus, Priority } from "../store/entities/mail.js";
 import {
+  addNote,
   assignConversation,
   attachmentBytes,
   attachmentOf,
@@ -10,6 +12,7 @@ import {
   conversationView,
   messageHtml,
   setConversationStatus,
+  setPriorityByReviewer,
 } from "../store/conversationView.js";
 import { readBlob } from "../store/blobs.js";
 import { editorsOf } from "../store/events.js";
@@ -128,6 +131,8 @@ export function pageRoutes(deps: WebDeps, router: Router): void {
           editors,
           outbox: view.outbox,
           history: view.history,
+          notes: view.notes,
+          priorities: PRIORITIES,
         }),
       );
     } catch (err) {
@@ -238,6 +243,27 @@ export function pageRoutes(deps: WebDeps, router: Router): void {
     act(async (req, _res, view) => {
       const user = userOf(req);
       await assignConversation(deps.store, view.conversation.id, field(req, "to") === "me" ? user.id : null, user.email);
+      return `/c/${view.conversation.id}`;
+    }),
+  );
+
+  router.post(
+    "/c/:id/notes",
+    act(async (req, _res, view) => {
+      const body = field(req, "body").trim();
+      if (!body) throw new ApprovalError("empty-body", "A note needs some text.");
+      await addNote(deps.store, view.conversation.id, userOf(req).email, body);
+      return `/c/${view.conversation.id}#notes`;
+    }),
+  );
+
+  router.post(
+    "/c/:id/priority",
+    act(async (req, _res, view) => {
+      const priority = field(req, "priority") as Priority;
+      if (!(PRIORITIES as readonly string[]).includes(priority)) throw new ApprovalError("not-found", "unknown priority");
+      const from = view.messages.filter((m) => m.direction === "inbound").at(-1)?.receivedAt ?? now();
+      await setPriorityByReviewer(deps.store, view.conversation.id, priority, slaDueAt(priority, from, deps.config.sla), userOf(req).email);
       return `/c/${view.conversation.id}`;
     }),
   );

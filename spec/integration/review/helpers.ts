@@ -44,6 +44,8 @@ export async function customerMail(
     inReplyTo?: string;
     references?: string[];
     text?: string;
+    html?: string;
+    attachments?: { filename: string; content: string; contentType: string }[];
   } = {},
 ): Promise<Customer> {
   const mailbox = opts.mailbox ?? "support";
@@ -59,6 +61,8 @@ export async function customerMail(
     date: new Date(Date.UTC(2026, 2, 1, 9, seq)),
     ...(opts.inReplyTo ? { inReplyTo: `<${opts.inReplyTo}>`, references: (opts.references ?? [opts.inReplyTo]).map((r) => `<${r}>`) } : {}),
     text: opts.text ?? "Hello, my order 1234 has not arrived. Can you check?",
+    ...(opts.html ? { html: opts.html } : {}),
+    ...(opts.attachments ? { attachments: opts.attachments } : {}),
   });
   const [out] = await ingest([{ raw, source: "import", sourceRef: null }]);
   if (out?.kind !== "stored") throw new Error(`customer mail not stored: ${JSON.stringify(out)}`);

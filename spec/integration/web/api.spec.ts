@@ -142,6 +142,24 @@ describe("JSON API: the OpenAPI file matches the routes and the responses", func
       .set("X-CSRF-Token", csrf)
       .send({ status: "closed" });
     check("/api/conversations/{id}/status", "post", 200, status.body);
+    const note = await agent
+      .post(`/api/conversations/${mine.conversationId}/notes`)
+      .set("X-CSRF-Token", csrf)
+      .send({ body: "Customer is a VIP." });
+    check("/api/conversations/{id}/notes", "post", 201, note.body);
+    const prio = await agent
+      .post(`/api/conversations/${mine.conversationId}/priority`)
+      .set("X-CSRF-Token", csrf)
+      .send({ priority: "urgent" });
+    check("/api/conversations/{id}/priority", "post", 200, prio.body);
+    const after = await agent.get(`/api/conversations/${mine.conversationId}`);
+    check("/api/conversations/{id}", "get", 200, after.body);
+    const a = after.body as { conversation: { priority: string }; notes: { body: string; author: string }[] };
+    assert.equal(a.conversation.priority, "urgent");
+    assert.deepEqual(
+      a.notes.map((n) => [n.author, n.body]),
+      [["rita@team.example", "Customer is a VIP."]],
+    );
   });
 
   it("takes API tokens: read may only GET, write may act (no CSRF header, no cookie), a revoked or unknown one is 401", async () => {

@@ -33,12 +33,20 @@ async function session(base: string, email: string): Promise<{ cookie: string; c
 }
 
 /** Reads server-sent events until `count` arrived (or the time runs out). */
-async function readEvents(base: string, cookie: string, count: number, lastEventId?: string): Promise<{ id: string; event: string; data: Record<string, unknown> }[]> {
+async function readEvents(
+  base: string,
+  cookie: string,
+  count: number,
+  lastEventId?: string,
+): Promise<{ id: string; event: string; data: Record<string, unknown> }[]> {
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), 10_000);
   const out: { id: string; event: string; data: Record<string, unknown> }[] = [];
   try {
-    const res = await fetch(`${base}/api/events`, { headers: { cookie, ...(lastEventId ? { "last-event-id": lastEventId } : {}) }, signal: abort.signal });
+    const res = await fetch(`${base}/api/events`, {
+      headers: { cookie, ...(lastEventId ? { "last-event-id": lastEventId } : {}) },
+      signal: abort.signal,
+    });
     assert.equal(res.headers.get("content-type"), "text/event-stream; charset=utf-8");
     const reader = res.body!.getReader();
     let buf = "";
@@ -50,7 +58,12 @@ async function readEvents(base: string, cookie: string, count: number, lastEvent
       while ((at = buf.indexOf("\n\n")) >= 0) {
         const block = buf.slice(0, at);
         buf = buf.slice(at + 2);
-        const f = Object.fromEntries(block.split("\n").filter((l) => /^(id|event|data): /u.test(l)).map((l) => [l.slice(0, l.indexOf(":")), l.slice(l.indexOf(":") + 2)]));
+        const f = Object.fromEntries(
+          block
+            .split("\n")
+            .filter((l) => /^(id|event|data): /u.test(l))
+            .map((l) => [l.slice(0, l.indexOf(":")), l.slice(l.indexOf(":") + 2)]),
+        );
         if (f.event) out.push({ id: f.id!, event: f.event, data: JSON.parse(f.data!) as Record<string, unknown> });
       }
     }
@@ -76,7 +89,11 @@ describe("live updates and the edit lock", function () {
     db = await freshSqlite();
     store = await Store.open(db.url);
     await store.migrate();
-    server = await listen(createApp({ store, config: reviewConfig(), metrics: new Metrics(null), log: pino({ level: "silent" }) }), "127.0.0.1", 0);
+    server = await listen(
+      createApp({ store, config: reviewConfig(), metrics: new Metrics(null), log: pino({ level: "silent" }) }),
+      "127.0.0.1",
+      0,
+    );
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const hash = await hashPassword(PASSWORD);
     await addUser(store, { email: "ada@team.example", role: "admin", passwordHash: hash }, "test");
@@ -112,7 +129,10 @@ describe("live updates and the edit lock", function () {
     assert.equal(got[0]!.data.text, "Hello");
     // A reconnect with the first event's id gets what came after it, not the first again.
     const resumed = await readEvents(base, rita.cookie, 1, got[0]!.id);
-    assert.deepEqual(resumed.map((e) => e.event), ["draft.ready"]);
+    assert.deepEqual(
+      resumed.map((e) => e.event),
+      ["draft.ready"],
+    );
   });
 
   it("refuses to approve over another reviewer's edit unless taken over, on the API and the page", async () => {

@@ -157,6 +157,15 @@ export interface AppSecretRow {
   createdAt: Date;
 }
 
+/** An internal note on a conversation: seen by the reviewers who see the conversation, never sent. */
+export interface NoteRow {
+  id: number;
+  conversationId: number;
+  author: string;
+  body: string;
+  createdAt: Date;
+}
+
 /** A token for scripts on the JSON API, acting as its user: only its sha256 is kept. */
 export interface ApiTokenRow {
   id: number;
@@ -350,6 +359,12 @@ export function reviewEntities(dialect: Dialect) {
     tableName: "app_secrets",
     columns: { name: c.string(64, { primary: true }), value: c.string(255), createdAt: c.date({ createDate: true }) },
   });
+  const Note = new EntitySchema<NoteRow>({
+    name: "Note",
+    tableName: "notes",
+    columns: { id: c.id(), conversationId: c.int(), author: c.string(320), body: c.text(), createdAt: c.date({ createDate: true }) },
+    indices: [{ name: "IDX_note_conversation", columns: ["conversationId"] }],
+  });
   const ApiToken = new EntitySchema<ApiTokenRow>({
     name: "ApiToken",
     tableName: "api_tokens",
@@ -396,5 +411,5 @@ export function reviewEntities(dialect: Dialect) {
     indices: [{ name: "IDX_audit_subject", columns: ["subjectType", "subjectId"] }],
   });
 
-  return [Draft, Triage, Outbox, OutboxRecipient, User, Session, AppSecret, ApiToken, Team, TeamMember, TeamMailbox, Audit];
+  return [Draft, Triage, Outbox, OutboxRecipient, User, Session, AppSecret, ApiToken, Note, Team, TeamMember, TeamMailbox, Audit];
 }

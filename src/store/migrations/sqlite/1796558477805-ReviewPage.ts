@@ -1,11 +1,13 @@
 import type { MigrationInterface, QueryRunner } from "typeorm";
 
-export class ReviewPage1796557966964 implements MigrationInterface {
-  name = "ReviewPage1796557966964";
+export class ReviewPage1796558477805 implements MigrationInterface {
+  name = "ReviewPage1796558477805";
 
   public async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query("CREATE TABLE \"app_secrets\" (\"name\" varchar(64) PRIMARY KEY NOT NULL, \"value\" varchar(255) NOT NULL, \"createdAt\" datetime NOT NULL DEFAULT (datetime('now')))");
     await queryRunner.query("CREATE TABLE \"api_tokens\" (\"id\" integer PRIMARY KEY AUTOINCREMENT NOT NULL, \"userId\" integer NOT NULL, \"name\" varchar(128) NOT NULL, \"tokenHash\" varchar(64) NOT NULL, \"scope\" varchar(16) NOT NULL, \"createdAt\" datetime NOT NULL DEFAULT (datetime('now')), \"lastUsedAt\" datetime, \"revokedAt\" datetime, CONSTRAINT \"UQ_cdac8e064e6e9c2e0835d1c1b86\" UNIQUE (\"tokenHash\"))");
+    await queryRunner.query("CREATE TABLE \"notes\" (\"id\" integer PRIMARY KEY AUTOINCREMENT NOT NULL, \"conversationId\" integer NOT NULL, \"author\" varchar(320) NOT NULL, \"body\" text NOT NULL, \"createdAt\" datetime NOT NULL DEFAULT (datetime('now')))");
+    await queryRunner.query("CREATE INDEX \"IDX_note_conversation\" ON \"notes\" (\"conversationId\") ");
     await queryRunner.query("CREATE TABLE \"teams\" (\"id\" integer PRIMARY KEY AUTOINCREMENT NOT NULL, \"name\" varchar(128) NOT NULL, \"createdAt\" datetime NOT NULL DEFAULT (datetime('now')), CONSTRAINT \"UQ_48c0c32e6247a2de155baeaf980\" UNIQUE (\"name\"))");
     await queryRunner.query("CREATE TABLE \"team_members\" (\"teamId\" integer NOT NULL, \"userId\" integer NOT NULL, PRIMARY KEY (\"teamId\", \"userId\"))");
     await queryRunner.query("CREATE INDEX \"IDX_team_member_user\" ON \"team_members\" (\"userId\") ");
@@ -69,6 +71,8 @@ export class ReviewPage1796557966964 implements MigrationInterface {
     await queryRunner.query("DROP INDEX \"IDX_team_member_user\"");
     await queryRunner.query("DROP TABLE \"team_members\"");
     await queryRunner.query("DROP TABLE \"teams\"");
+    await queryRunner.query("DROP INDEX \"IDX_note_conversation\"");
+    await queryRunner.query("DROP TABLE \"notes\"");
     await queryRunner.query("DROP TABLE \"api_tokens\"");
     await queryRunner.query("DROP TABLE \"app_secrets\"");
   }
