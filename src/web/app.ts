@@ -11,6 +11,7 @@ import { adminRoutes } from "./admin.js";
 import { apiRoutes } from "./api.js";
 import { liveRoutes } from "./live.js";
 import { oidcRoutes } from "./oidc.js";
+import { operationsRoutes } from "./operations.js";
 import { accountRoutes, authRoutes, requireUser } from "./auth.js";
 import type { WebDeps, WebUser } from "./context.js";
 import { pageRoutes } from "./pages.js";
@@ -140,6 +141,7 @@ export function createApp(deps: WebDeps): Express {
   pageRoutes(deps, guarded);
   accountRoutes(deps, guarded);
   adminRoutes(deps, guarded);
+  operationsRoutes(deps, guarded);
   apiRoutes(deps, guarded);
   liveRoutes(deps, guarded);
   app.use(guarded);

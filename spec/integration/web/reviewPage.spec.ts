@@ -7,6 +7,7 @@ import { hashPassword } from "../../../src/review/passwords.js";
 import type { AuditRow } from "../../../src/store/entities/review.js";
 import type { Store } from "../../../src/store/store.js";
 import { setConversationPriority } from "../../../src/store/conversations.js";
+import { enqueueJob } from "../../../src/store/jobs.js";
 import { addToTeam } from "../../../src/store/teams.js";
 import { addUser } from "../../../src/store/users.js";
 import { createApp } from "../../../src/web/app.js";
@@ -202,6 +203,31 @@ for (const d of dialects) {
         em.getRepository<AuditRow>("Audit").find({ where: { action: "audit.read", actor: "ada@team.example" } }),
       );
       assert.equal(reads.length, 1);
+    });
+
+    it("gives admins the operations page (mailboxes, quarantine, dead jobs, users, teams, tokens) and retries a dead job from it", async () => {
+      const { agent: reviewer } = await loggedIn(app, "rita@team.example");
+      assert.equal((await reviewer.get("/admin/ops")).status, 403);
+      const dead = await store.tx((em) => enqueueJob(em, { type: "triage", payload: {}, maxAttempts: 1, uniqueKey: "ops-test" }));
+      await store.tx((em) => em.query("UPDATE jobs SET state = 'dead', lastError = 'model gone' WHERE id = ?", [dead]));
+      const { agent } = await loggedIn(app, "ada@team.example");
+      const page = await agent.get("/admin/ops");
+      assert.equal(page.status, 200);
+      for (const heading of ["Mailboxes", "Quarantine", "Dead-lettered jobs", "Users", "Teams", "API tokens"])
+        assert.match(page.text, new RegExp(`<h2>${heading}</h2>`, "u"));
+      assert.match(page.text, /model gone/u);
+      assert.match(page.text, /front/u);
+      assert.equal(
+        (
+          await agent
+            .post(`/admin/jobs/${dead}/retry`)
+            .type("form")
+            .send({ _csrf: csrfOf(page.text) })
+        ).status,
+        303,
+      );
+      const state = await store.read((em) => em.query<{ state: string }[]>("SELECT state FROM jobs WHERE id = ?", [dead]));
+      assert.equal(state[0]!.state, "queued");
     });
 
     it("logs out: the old session cookie no longer opens a page", async () => {
