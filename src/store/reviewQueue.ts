@@ -91,6 +91,8 @@ export async function queuePage(
   const w = where(f, now);
   if (!w) return { rows: [], more: false };
   return store.read(async (em) => {
+    // The page of ids first (sorted, limited), then the per-row look-ups for those rows only: run over
+    // every open conversation before the LIMIT, they took 300 ms on MariaDB at 10,000 open.
     const rows = await select<Record<string, unknown>>(
       em,
       "SELECT c.`id` AS id, mb.`name` AS mailbox, c.`subject` AS subject, c.`status` AS status, c.`priority` AS priority, " +
@@ -99,8 +101,10 @@ export async function queuePage(
         "(SELECT t.`summary` FROM `triages` t WHERE t.`conversationId` = c.`id` ORDER BY t.`id` DESC LIMIT 1) AS summary, " +
         "(SELECT t.`category` FROM `triages` t WHERE t.`conversationId` = c.`id` ORDER BY t.`id` DESC LIMIT 1) AS category, " +
         "(SELECT d.`status` FROM `drafts` d WHERE d.`conversationId` = c.`id` ORDER BY d.`id` DESC LIMIT 1) AS draftStatus " +
-        "FROM `conversations` c JOIN `mailboxes` mb ON mb.`id` = c.`mailboxId` LEFT JOIN `users` u ON u.`id` = c.`assigneeId` " +
-        `WHERE ${w.sql} ORDER BY ${PRIORITY_RANK}, c.\`slaDueAt\` IS NULL, c.\`slaDueAt\`, c.\`lastMessageAt\`, c.\`id\` LIMIT ? OFFSET ?`,
+        `FROM (SELECT c.\`id\` AS pid, ${PRIORITY_RANK} AS prank FROM \`conversations\` c JOIN \`mailboxes\` mb ON mb.\`id\` = c.\`mailboxId\` ` +
+        `WHERE ${w.sql} ORDER BY prank, c.\`slaDueAt\` IS NULL, c.\`slaDueAt\`, c.\`lastMessageAt\`, c.\`id\` LIMIT ? OFFSET ?) p ` +
+        "JOIN `conversations` c ON c.`id` = p.pid JOIN `mailboxes` mb ON mb.`id` = c.`mailboxId` LEFT JOIN `users` u ON u.`id` = c.`assigneeId` " +
+        `ORDER BY p.prank, c.\`slaDueAt\` IS NULL, c.\`slaDueAt\`, c.\`lastMessageAt\`, c.\`id\``,
       [...w.params, page.limit + 1, page.offset],
     );
     return {
@@ -132,30 +136,49 @@ export interface QueueCounts {
   withDraft: number;
 }
 
-/** Counts for the filter list: per status, and within the filter's status the quick filters. */
+/**
+ * Counts for the filter list: per status, and within the filter's status the quick filters. One grouped
+ * pass over the visible conversations (seven separate COUNTs took 70–175 ms on MariaDB at 10,000 open),
+ * plus one for "has a draft".
+ */
 export async function queueCounts(store: Store, f: QueueFilter, now = new Date()): Promise<QueueCounts> {
-  const base: QueueFilter = { visible: f.visible, status: f.status ?? "open", userId: f.userId };
-  const count = async (extra: Partial<QueueFilter>): Promise<number> => {
-    const w = where({ ...base, ...extra }, now);
-    if (!w) return 0;
-    const rows = await store.read((em) =>
+  const status = f.status ?? "open";
+  const empty: QueueCounts = { status: { open: 0, pending: 0, closed: 0 }, mine: 0, unassigned: 0, overdue: 0, withDraft: 0 };
+  if (f.visible && f.visible.length === 0) return empty;
+  const scope = f.visible ? ` AND c.\`mailboxId\` IN ${placeholders(f.visible.length)}` : "";
+  const rows = await store.read((em) =>
+    select<{
+      status: ConversationStatus;
+      n: number | string;
+      mine: number | string | null;
+      unassigned: number | string | null;
+      overdue: number | string | null;
+    }>(
+      em,
+      "SELECT c.`status` AS status, COUNT(*) AS n, SUM(CASE WHEN c.`assigneeId` = ? THEN 1 ELSE 0 END) AS mine, " +
+        "SUM(CASE WHEN c.`assigneeId` IS NULL THEN 1 ELSE 0 END) AS unassigned, SUM(CASE WHEN c.`slaDueAt` < ? THEN 1 ELSE 0 END) AS overdue " +
+        `FROM \`conversations\` c WHERE c.\`automated\` = 0${scope} GROUP BY c.\`status\``,
+      [f.userId ?? -1, dbDate(now), ...(f.visible ?? [])],
+    ),
+  );
+  const out = { ...empty, status: { ...empty.status } };
+  for (const r of rows) {
+    if (r.status in out.status) out.status[r.status] = Number(r.n);
+    if (r.status !== status) continue;
+    out.mine = Number(r.mine ?? 0);
+    out.unassigned = Number(r.unassigned ?? 0);
+    out.overdue = Number(r.overdue ?? 0);
+  }
+  const w = where({ visible: f.visible, status, hasDraft: true }, now);
+  if (w) {
+    const d = await store.read((em) =>
       select<{ n: number | string }>(
         em,
         `SELECT COUNT(*) AS n FROM \`conversations\` c JOIN \`mailboxes\` mb ON mb.\`id\` = c.\`mailboxId\` WHERE ${w.sql}`,
         w.params,
       ),
     );
-    return Number(rows[0]?.n ?? 0);
-  };
-  return {
-    status: {
-      open: await count({ status: "open" }),
-      pending: await count({ status: "pending" }),
-      closed: await count({ status: "closed" }),
-    },
-    mine: await count({ assigned: "me" }),
-    unassigned: await count({ assigned: "none" }),
-    overdue: await count({ overdue: true }),
-    withDraft: await count({ hasDraft: true }),
-  };
+    out.withDraft = Number(d[0]?.n ?? 0);
+  }
+  return out;
 }

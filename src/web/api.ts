@@ -8,6 +8,7 @@ import { editorsOf } from "../store/events.js";
 import {
   addNote,
   assignConversation,
+  mailboxOfConversation,
   setPriorityByReviewer,
   auditView,
   conversationView,
@@ -62,16 +63,20 @@ export function apiRoutes(deps: WebDeps, router: Router): void {
     return view;
   };
 
-  /** The draft and its conversation's view, when the user may see it. */
+  /** The draft, its conversation and mailbox name, when the user may see it (a cheap check: no thread read). */
   const visibleDraft = async (req: Request, res: Response) => {
     const draftId = intParam(req.params.id);
     const draft = draftId === null ? null : await deps.store.read((em) => em.getRepository<DraftRow>("Draft").findOneBy({ id: draftId }));
-    const view = draft ? await conversationView(deps.store, draft.conversationId, await visibleMailboxIds(deps.store, userOf(req))) : null;
-    if (!draft || !view) {
+    const mailboxId = draft ? await deps.store.read((em) => mailboxOfConversation(em, draft.conversationId)) : null;
+    const visible = await visibleMailboxIds(deps.store, userOf(req));
+    if (!draft || mailboxId === null || (visible && !visible.includes(mailboxId))) {
       fail(res, 404, "no such draft (or not one of your team's)");
       return null;
     }
-    return { draft, view };
+    const mailbox = await deps.store.read((em) =>
+      em.getRepository<{ id: number; name: string }>("Mailbox").findOneByOrFail({ id: mailboxId }),
+    );
+    return { draft, view: { conversation: { id: draft.conversationId }, mailbox: mailbox.name } };
   };
 
   router.get(
