@@ -54,7 +54,9 @@ export type ApprovalRefusal =
   | "body-too-long"
   | "no-address"
   | "nothing-to-answer"
-  | "no-reason";
+  | "no-reason"
+  /** Another reviewer is editing the draft (the page's presence); approving needs an explicit take-over. */
+  | "being-edited";
 
 export class ApprovalError extends DraftgateError {
   constructor(

@@ -81,11 +81,11 @@ export async function conversationView(store: Store, id: number, visible: number
       : [];
     const triage = await em.getRepository<TriageRow>("Triage").findOne({ where: { conversationId: id }, order: { id: "DESC" } });
     // Without `embedding`: 2,560 floats of JSON per approved draft, never shown, were most of a long thread's view time.
-    const drafts = (await em.getRepository<DraftRow>("Draft").find({
+    const drafts = await em.getRepository<DraftRow>("Draft").find({
       where: { conversationId: id },
       select: DRAFT_VIEW_COLUMNS,
       order: { id: "ASC" },
-    }));
+    });
     const outbox = await em.getRepository<OutboxRow>("Outbox").find({
       where: { conversationId: id },
       select: { id: true, state: true, approvedBy: true, approvedAt: true, sentAt: true, lastError: true, subject: true },
@@ -228,4 +228,18 @@ export async function setPriorityByReviewer(store: Store, id: number, priority: 
 export async function mailboxOfConversation(em: EntityManager, id: number): Promise<number | null> {
   const c = await em.getRepository<ConversationRow>("Conversation").findOne({ where: { id }, select: { id: true, mailboxId: true } });
   return c ? c.mailboxId : null;
+}
+
+/** A message's raster images that its HTML can show by Content-ID (cid:). */
+export async function inlineImagesOf(
+  em: EntityManager,
+  messageRowId: number,
+): Promise<(Pick<AttachmentRow, "id" | "contentType" | "size"> & { contentId: string })[]> {
+  const rows = await em.getRepository<AttachmentRow>("Attachment").find({
+    where: { messageRowId },
+    select: { id: true, contentType: true, size: true, contentId: true },
+  });
+  return rows.filter(
+    (a): a is AttachmentRow & { contentId: string } => !!a.contentId && /^image\/(png|gif|jpeg|webp)$/u.test(a.contentType),
+  );
 }

@@ -8,6 +8,7 @@ import {
   assignConversation,
   attachmentBytes,
   attachmentOf,
+  inlineImagesOf,
   auditView,
   conversationView,
   messageHtml,
@@ -184,7 +185,7 @@ export function pageRoutes(deps: WebDeps, router: Router): void {
       // Another reviewer is editing this draft: approving over their edit needs an explicit take-over.
       const editors = await deps.store.read((em) => editorsOf(em, view.conversation.id, userOf(req).email, now()));
       if (editors.length > 0 && field(req, "takeover") !== "1")
-        throw new ApprovalError("not-latest", `${editors.join(", ")} is editing this draft. Take it over to approve it anyway.`);
+        throw new ApprovalError("being-edited", `${editors.join(", ")} is editing this draft. Take it over to approve it anyway.`);
       const r = await approveDraft(review, {
         draftId: intParam(req.params.draftId) ?? -1,
         actor: userOf(req).email,
@@ -289,10 +290,10 @@ export function pageRoutes(deps: WebDeps, router: Router): void {
       const remoteImages = req.query.images === "1";
       // cid: images of this message go in as data: URLs (raster types, up to 2 MB each): a request from the
       // sandboxed frame is cross-site and carries no session cookie, so a link to /a/:id could not be served.
-      const own = (await conversationView(deps.store, m.conversationId, visible))?.messages.find((x) => x.id === mid)?.attachments ?? [];
+      const own = await deps.store.read((em) => inlineImagesOf(em, mid!));
       const inline = new Map<string, string>();
       for (const a of own) {
-        if (!a.contentId || !/^image\/(png|gif|jpeg|webp)$/u.test(a.contentType) || a.size > 2 * 1024 * 1024) continue;
+        if (a.size > 2 * 1024 * 1024) continue;
         const bytes = await deps.store.read((em) => attachmentBytes(em, a.id));
         if (bytes) inline.set(a.contentId.replace(/^<|>$/gu, ""), `data:${a.contentType};base64,${bytes.toString("base64")}`);
       }

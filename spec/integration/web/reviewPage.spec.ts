@@ -138,6 +138,9 @@ for (const d of dialects) {
       assert.match(queue.text, /Urgent/u);
       assert.match(queue.text, /overdue 10 min/u);
       assert.match(queue.text, /draft ready/u);
+      // The filter counts: three open in rita's mailbox, none assigned yet, one overdue, one with a draft.
+      const count = (label: string) => new RegExp(`${label} <span class="count">(\\d+)</span>`, "u").exec(queue.text)?.[1];
+      assert.deepEqual(["Open", "Unassigned", "Assigned to me", "Overdue", "Has a draft"].map(count), ["3", "3", "0", "1", "1"]);
     });
 
     it("shows an admin every mailbox", async () => {

@@ -9,7 +9,7 @@ import {
   safeFilename,
   type EmailFrameOptions,
 } from "../../../src/web/render/emailFrame.js";
-import { corpusAvailable, corpusFiles, loadCorpusMail } from "../core/corpusMail.js";
+import { corpusAvailable, corpusFiles, corpusRoot, loadCorpusMail } from "../core/corpusMail.js";
 
 const cidUrl = (cid: string) => `/api/cid/${encodeURIComponent(cid)}`;
 const OFF: EmailFrameOptions = { remoteImages: false, cidUrl };
@@ -313,7 +313,8 @@ describe("emailFrameDocument", () => {
 
   describe("real mail from ../shared/corpus", () => {
     it("renders every HTML message inert, keeping its text", async function () {
-      if (!corpusAvailable) this.skip();
+      // As in spec/unit/core/corpus.spec.ts: the corpus is part of the test set, so its absence fails.
+      assert.ok(corpusAvailable, `the shared corpus is missing at ${corpusRoot}; this test runs on it`);
       let rendered = 0;
       for (const file of corpusFiles(".", /\.(eml|raw|msg)$/)) {
         const html = await loadCorpusMail(file).then(
